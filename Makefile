@@ -1,0 +1,62 @@
+# remote-services: one Makefile for developers, CI and `sam build` (BuildMethod: makefile).
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV ?= $(ROOT)/.venv
+PY := $(VENV)/bin/python
+SAM := $(ROOT)/.venv-sam/bin/sam
+export PYTHONPATH := $(ROOT)/src:$(ROOT)/build/runtime:$(ROOT)
+# NATIVE=1: Nuitka-compiled bootstrap (default). NATIVE=0: same handlers under CPython (dev loop).
+NATIVE ?= 1
+export NATIVE
+
+.PHONY: venv test lint typecheck build check-glibc bench-coldstart run demo invoke bench-local clean
+
+venv: $(VENV)/.installed $(ROOT)/.venv-sam/.installed
+$(VENV)/.installed: requirements-dev.txt
+	@test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+$(ROOT)/.venv-sam/.installed: requirements-sam.txt
+	@test -x $(ROOT)/.venv-sam/bin/python || python3 -m venv $(ROOT)/.venv-sam
+	$(ROOT)/.venv-sam/bin/python -m pip install -q -r requirements-sam.txt
+	@touch $@
+
+lint: venv
+	$(VENV)/bin/ruff check .
+typecheck: venv
+	$(VENV)/bin/mypy src build functions localcloud simulator bench tests
+
+# The whole test suite, as CI runs it (README: "run the tests").
+test: venv
+	$(ROOT)/.ci/test
+
+# `sam build` compiles every function; then the glibc check.
+build: venv
+	$(SAM) build
+	$(MAKE) check-glibc
+
+# Called by `sam build` for every function: one shared rule, no copy per function.
+build-%:
+	$(PY) $(ROOT)/build/native/package.py --logical-id $* --artifacts "$(ARTIFACTS_DIR)"
+
+check-glibc:
+	$(PY) $(ROOT)/build/native/check_glibc.py --max 2.34 $(ROOT)/.aws-sam/build
+
+bench-coldstart: venv
+	$(PY) $(ROOT)/bench/coldstart.py $(ARGS)
+
+# The main job: the local cloud with the demo, serving until Ctrl-C.
+run: venv
+	$(PY) -m localcloud run $(ARGS)
+# The same demo, then exit (0 when every expected outcome happened).
+demo: venv
+	$(PY) -m localcloud demo $(ARGS)
+# Docker-free `sam local invoke`: make invoke FN=ValidateFunction EVENT=events/validate/horn-blow.json
+invoke: venv
+	$(PY) -m localcloud invoke $(FN) $(EVENT)
+bench-local: venv
+	$(PY) $(ROOT)/bench/local.py $(ARGS)
+
+clean:
+	rm -rf .aws-sam .cache/native reports/*.png

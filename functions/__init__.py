@@ -1,0 +1,1 @@
+"""Thin Lambda handlers, one folder each."""

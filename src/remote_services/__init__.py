@@ -1,0 +1,1 @@
+"""remote_services: the shared domain of the remote-services backend."""
