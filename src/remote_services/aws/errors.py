@@ -1,0 +1,196 @@
+"""The one exception type of the lean AWS client, and the parsers of AWS error responses."""
+
+from __future__ import annotations
+
+import json
+import re
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+# Error codes that mean "slow down": always retried with backoff (botocore's standard mode list).
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "RequestThrottled",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+# Error codes of transient server-side failures, retried like a 5xx.
+TRANSIENT_CODES = frozenset(
+    {"RequestTimeout", "RequestTimeoutException", "InternalError", "InternalFailure", "ServiceUnavailable"}
+)
+
+
+def is_retryable(code: str, status: int) -> bool:
+    """True for throttling codes, transient codes and any 5xx; never for other 4xx client errors."""
+    return code in THROTTLING_CODES or code in TRANSIENT_CODES or status >= 500 or "Throttl" in code
+
+
+class AwsError(Exception):
+    """A failed AWS call: service, operation, code, message, status (0: no response), retryable, request_id.
+
+    `details` is the parsed JSON error body (empty for XML or non-JSON errors); `attempts` counts the
+    HTTP attempts that were made before giving up.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        operation: str,
+        code: str,
+        message: str,
+        *,
+        status: int = 0,
+        retryable: bool = False,
+        request_id: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.service = service
+        self.operation = operation
+        self.code = code
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+        self.request_id = request_id
+        self.details: dict[str, Any] = dict(details) if details else {}
+        self.attempts = 1
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = f"HTTP {self.status}" if self.status else "no response"
+        rid = f", request id {self.request_id}" if self.request_id else ""
+        return f"{self.service} {self.operation} failed: {self.code}: {self.message} ({where}{rid})"
+
+    @property
+    def cancellation_reasons(self) -> list[dict[str, Any]]:
+        """DynamoDB TransactionCanceledException: one {"Code", "Message"?, "Item"?} per transaction item."""
+        reasons = self.details.get("CancellationReasons")
+        return [r for r in reasons if isinstance(r, dict)] if isinstance(reasons, list) else []
+
+
+class ConditionalCheckFailed(AwsError):
+    """DynamoDB ConditionalCheckFailedException (a 400, never retried)."""
+
+    @property
+    def item(self) -> dict[str, Any] | None:
+        """The item as it was, when the request asked for ReturnValuesOnConditionCheckFailure=ALL_OLD."""
+        item = self.details.get("Item")
+        return item if isinstance(item, dict) else None
+
+
+def _make(
+    service: str,
+    operation: str,
+    code: str,
+    message: str,
+    status: int,
+    request_id: str | None,
+    details: Mapping[str, Any] | None = None,
+) -> AwsError:
+    cls = ConditionalCheckFailed if code == "ConditionalCheckFailedException" else AwsError
+    return cls(
+        service,
+        operation,
+        code,
+        message,
+        status=status,
+        retryable=is_retryable(code, status),
+        request_id=request_id,
+        details=details,
+    )
+
+
+def _http_code(status: int) -> str:
+    return f"HTTP{status}"
+
+
+def _snippet(body: bytes) -> str:
+    text = body[:300].decode("utf-8", "replace").strip()
+    return text or "(empty body)"
+
+
+def parse_json_error(
+    service: str, operation: str, status: int, headers: Mapping[str, str], body: bytes
+) -> AwsError:
+    """An AwsError from a JSON 1.0 protocol error response (DynamoDB, SQS JSON).
+
+    The code comes from `x-amzn-query-error` (SQS, as botocore does), else `__type` after its '#',
+    else `x-amzn-errortype`; headers are expected lower-cased.
+    """
+    request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
+    details: dict[str, Any] = {}
+    try:
+        parsed = json.loads(body) if body else {}
+        if isinstance(parsed, dict):
+            details = parsed
+    except ValueError:
+        details = {}
+    code = ""
+    query_error = headers.get("x-amzn-query-error", "")
+    if query_error:
+        code = query_error.split(";", 1)[0].strip()
+    if not code:
+        raw = details.get("__type") or details.get("code") or headers.get("x-amzn-errortype") or ""
+        code = str(raw).rsplit("#", 1)[-1].split(":", 1)[0].strip()
+    message = details.get("message") or details.get("Message") or details.get("errorMessage")
+    if not code:
+        code = _http_code(status)
+    if not isinstance(message, str) or not message:
+        message = _snippet(body) if not details else "(no message)"
+    return _make(service, operation, code, message, status, request_id, details)
+
+
+_XML_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
+_ENTITY = re.compile(r"&(?:lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);")
+
+
+def _unescape(text: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        e = m.group(0)
+        if e.startswith("&#x"):
+            return chr(int(e[3:-1], 16))
+        if e.startswith("&#"):
+            return chr(int(e[2:-1]))
+        return _XML_ENTITIES[e]
+
+    return _ENTITY.sub(repl, text)
+
+
+def xml_text(xml: str, tag: str) -> str | None:
+    """The unescaped text of the first <tag>...</tag> (namespace prefixes allowed), or None."""
+    m = re.search(rf"<(?:\w+:)?{tag}(?:\s[^>]*)?>(.*?)</(?:\w+:)?{tag}>", xml, re.DOTALL)
+    if m is None:
+        return None
+    text = m.group(1)
+    if text.startswith("<![CDATA[") and text.endswith("]]>"):
+        return text[9:-3]
+    return _unescape(text)
+
+
+def parse_xml_error(
+    service: str, operation: str, status: int, headers: Mapping[str, str], body: bytes
+) -> AwsError:
+    """An AwsError from a query protocol XML error (<ErrorResponse><Error><Code>, <Message>, <RequestId>)."""
+    xml = body.decode("utf-8", "replace")
+    code = xml_text(xml, "Code") or _http_code(status)
+    message = xml_text(xml, "Message")
+    request_id = (
+        xml_text(xml, "RequestId") or headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
+    )
+    if message is None:
+        message = "(no message)" if code != _http_code(status) else _snippet(body)
+    return _make(service, operation, code, message, status, request_id)
