@@ -70,7 +70,8 @@ def canonical_query(params: Iterable[tuple[str, str]]) -> str:
 
 
 def canonical_path(path: str) -> str:
-    """The URI-encoded absolute path ('/' when empty); '/' and '~' stay as they are."""
+    """The canonical form of the path as sent on the wire (already percent-encoded): encoded once more,
+    as SigV4 wants for every service but S3; '/' and '~' stay as they are."""
     return quote(path or "/", safe="/~")
 
 
