@@ -1,0 +1,286 @@
+"""The front: the one endpoint every SDK client (and moto's own ASL engine) talks to.
+
+API::
+
+    front = Front(moto_url=moto.url, host=function_host, bind="127.0.0.1", port=0).start()
+    front.url     # "http://127.0.0.1:<port>": give it as AWS_ENDPOINT_URL
+    front.stop()
+
+`start()` also sets ``os.environ["MOTO_PORT"]`` to the front's port (so that moto's Step
+Functions engine, in this process, calls Lambda through the front) and, if the host has none,
+``host.endpoint_url = front.url``. Pass ``set_moto_port=False`` to leave the environment alone.
+
+Routing:
+- ``POST /2015-03-31/functions/<name|arn>/invocations`` -> `FunctionHost.invoke` (headers
+  ``X-Amz-Invocation-Type``, ``X-Amz-Log-Type``, ``X-Amz-Client-Context``; answers 200, or 202 for
+  ``Event``, with ``X-Amz-Executed-Version``, ``X-Amz-Function-Error``, ``X-Amz-Log-Result``;
+  404 ResourceNotFoundException, 429 TooManyRequestsException).
+- ``X-Amz-Target: AWSStepFunctions.StartSyncExecution`` -> `sync_shim.StartSyncExecutionShim`
+  (moto lacks the call; botocore needs ``Config(inject_host_prefix=False)`` against localhost).
+- anything else -> proxied to moto as is (method, path, query, headers, body).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import threading
+import urllib.parse
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from localcloud.functions import FunctionHost, FunctionNotFound, TooManyRequests
+from localcloud.sync_shim import StartSyncExecutionShim
+
+INVOKE_PREFIX = "/2015-03-31/functions/"
+INVOKE_SUFFIX = "/invocations"
+SYNC_TARGET = "AWSStepFunctions.StartSyncExecution"
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "expect",
+        "content-length",
+    }
+)
+
+
+class MotoClient:
+    """Kept-alive HTTP connections to moto, one per thread."""
+
+    def __init__(self, moto_url: str, timeout_s: float = 330.0) -> None:
+        parsed = urllib.parse.urlsplit(moto_url)
+        self.host = parsed.hostname or "127.0.0.1"
+        self.port = parsed.port or 80
+        self.timeout_s = timeout_s
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+            self._local.conn = conn
+        return conn
+
+    def request(
+        self, method: str, path: str, body: bytes, headers: Iterable[tuple[str, str]]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One exchange; retried once on a fresh connection if the kept-alive one was stale."""
+        header_list = [(n, v) for n, v in headers if n.lower() not in HOP_BY_HOP]
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+                for name, value in header_list:
+                    conn.putheader(name, value)
+                if body or method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
+                    conn.putheader("Content-Length", str(len(body)))
+                conn.endheaders(body or None)
+                resp = conn.getresponse()
+                data = resp.read()
+                return resp.status, resp.getheaders(), data
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                conn.close()
+                self._local.conn = None
+                if attempt == 2:
+                    raise
+            except Exception:
+                conn.close()
+                self._local.conn = None
+                raise
+        raise AssertionError("unreachable")
+
+    def call_json(self, target: str, payload: dict[str, Any], authorization: str) -> tuple[int, bytes]:
+        """A JSON 1.0 call (Step Functions style) straight to moto."""
+        headers = [
+            ("Host", f"{self.host}:{self.port}"),
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", target),
+            ("Authorization", authorization),
+        ]
+        status, _, data = self.request("POST", "/", json.dumps(payload).encode(), headers)
+        return status, data
+
+
+class _FrontServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+    front: Front
+
+
+class _FrontHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _FrontServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def send_bytes(self, status: int, body: bytes, headers: Iterable[tuple[str, str]] = ()) -> None:
+        self.send_response_only(status)
+        self.send_header("Date", self.date_time_string())
+        for name, value in headers:
+            if name.lower() not in HOP_BY_HOP:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _handle(self) -> None:
+        front = self.server.front
+        body = self._read_body()
+        path = self.path
+        try:
+            if self.command == "POST" and path.startswith(INVOKE_PREFIX):
+                route = urllib.parse.urlsplit(path).path
+                if route.endswith(INVOKE_SUFFIX):
+                    self._invoke(
+                        front, urllib.parse.unquote(route[len(INVOKE_PREFIX) : -len(INVOKE_SUFFIX)]), body
+                    )
+                    return
+            if self.headers.get("X-Amz-Target") == SYNC_TARGET:
+                status, data = front.shim.start_sync_execution(body, self.headers.get("Authorization") or "")
+                self.send_bytes(status, data, [("Content-Type", "application/x-amz-json-1.0")])
+                return
+            status, headers, data = front.moto.request(self.command, path, body, self.headers.items())
+            self.send_bytes(status, data, headers)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception as exc:  # the front must answer, whatever failed behind it
+            message = json.dumps({"__type": "ServiceUnavailable", "message": f"local cloud front: {exc!r}"})
+            try:
+                self.send_bytes(502, message.encode(), [("Content-Type", "application/json")])
+            except OSError:
+                self.close_connection = True
+
+    def _invoke(self, front: Front, name: str, payload: bytes) -> None:
+        invocation_type = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        try:
+            result = front.host.invoke(
+                name,
+                payload,
+                invocation_type=invocation_type,
+                log_type=self.headers.get("X-Amz-Log-Type") or "None",
+                client_context=self.headers.get("X-Amz-Client-Context"),
+                trace_id=self.headers.get("X-Amzn-Trace-Id"),
+            )
+        except FunctionNotFound:
+            arn = (
+                name
+                if name.startswith("arn:")
+                else f"arn:aws:lambda:{front.host.region}:123456789012:function:{name}"
+            )
+            self._lambda_error(404, "ResourceNotFoundException", f"Function not found: {arn}")
+            return
+        except TooManyRequests as exc:
+            self._lambda_error(
+                429,
+                "TooManyRequestsException",
+                str(exc),
+                reason="ReservedFunctionConcurrentInvocationLimitExceeded",
+            )
+            return
+        headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", result.executed_version)]
+        if result.function_error:
+            headers.append(("X-Amz-Function-Error", result.function_error))
+        if result.log_result is not None:
+            headers.append(("X-Amz-Log-Result", result.log_result))
+        self.send_bytes(result.status_code, result.payload, headers)
+
+    def _lambda_error(self, status: int, code: str, message: str, reason: str | None = None) -> None:
+        body: dict[str, str] = {"Type": "User", "message": message}
+        if reason:
+            body["Reason"] = reason
+        self.send_bytes(
+            status,
+            json.dumps(body).encode(),
+            [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)],
+        )
+
+    do_GET = _handle
+    do_POST = _handle
+    do_PUT = _handle
+    do_DELETE = _handle
+    do_HEAD = _handle
+    do_PATCH = _handle
+    do_OPTIONS = _handle
+
+
+class Front:
+    """One HTTP endpoint on 127.0.0.1: Lambda -> function host, StartSyncExecution -> shim, rest -> moto."""
+
+    def __init__(self, moto_url: str, host: FunctionHost, bind: str = "127.0.0.1", port: int = 0) -> None:
+        self.moto = MotoClient(moto_url)
+        self.host = host
+        self.shim = StartSyncExecutionShim(self.moto)
+        self._bind = bind
+        self._requested_port = port
+        self._server: _FrontServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, set_moto_port: bool = True) -> Front:
+        """Listen and serve in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        server = _FrontServer((self._bind, self._requested_port), _FrontHandler)
+        server.front = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
+        )
+        self._thread.start()
+        if set_moto_port:
+            os.environ["MOTO_PORT"] = str(self.port)
+        if not self.host.endpoint_url:
+            self.host.endpoint_url = self.url
+        return self
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("Front is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._bind}:{self.port}"
+
+    def stop(self) -> None:
+        """Stop serving (idempotent)."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Front:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
