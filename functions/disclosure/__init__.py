@@ -1,0 +1,1 @@
+"""disclosure: the regulatory-disclosure extension module (a plain new subscription)."""

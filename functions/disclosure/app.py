@@ -1,0 +1,48 @@
+"""disclosure (extension module): events of the configured countries and service types (the subscription's
+MessageBody filter selects them) -> a disclosure record POSTed to DISCLOSURE_URL; partial batch failures."""
+
+from __future__ import annotations
+
+from remote_services.envelope import from_sqs_record
+from remote_services.obs.batch import process_partial_batch
+from remote_services.obs.http import post_json
+from remote_services.obs.logger import Logger
+from remote_services.settings import env, now_ms
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from remote_services.typedefs import BatchResponse, Envelope, LambdaContext
+
+logger = Logger()
+
+
+def disclosure_record(event: Envelope, reported_ms: int) -> dict[str, Any]:
+    """What the authority receives (recordId is stable, so a retried POST can be de-duplicated there)."""
+    record: dict[str, Any] = {
+        "recordId": f"{event['eventId']}#{event['status']}",
+        "eventId": event["eventId"],
+        "vin": event["vin"],
+        "serviceType": event["serviceType"],
+        "status": event["status"],
+        "source": event["source"],
+        "country": event.get("vehicle", {}).get("country"),
+        "occurredMs": event["updatedMs"],
+        "firstSeenMs": event["firstSeenMs"],
+        "reportedMs": reported_ms,
+    }
+    if "failureReason" in event:
+        record["failureReason"] = event["failureReason"]
+    return record
+
+
+def _record(record: dict[str, Any]) -> None:
+    event = from_sqs_record(record)
+    post_json(env("DISCLOSURE_URL"), disclosure_record(event, now_ms()), timeout_s=1.0, attempts=3)
+    logger.info(f"disclosed {event['status']}", eventId=event["eventId"], serviceType=event["serviceType"])
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
+    logger.inject_lambda_context(context)
+    return process_partial_batch(event, _record, context, logger)

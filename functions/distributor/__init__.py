@@ -1,0 +1,1 @@
+"""distributor: pushes final events to the subscriber and emits EndToEndLatency."""

@@ -1,0 +1,1 @@
+"""enrich: vehicle generation, country and MQTT topic from the registry item (pure)."""

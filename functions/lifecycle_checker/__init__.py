@@ -1,0 +1,1 @@
+"""lifecycle_checker: publishes FAILED/TIMEOUT when an event did not move on in time."""

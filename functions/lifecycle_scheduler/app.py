@@ -1,0 +1,42 @@
+"""lifecycle_scheduler (non-final events): put {"event","expectStatus","dueMs"} on the delay queue, due at
+updatedMs + expected time (catalog) * LIFECYCLE_TIME_SCALE; SQS delay = min(900, remaining seconds)."""
+
+from __future__ import annotations
+
+import json
+
+from remote_services.aws import Sqs
+from remote_services.envelope import from_sqs_record
+from remote_services.lifecycle import delay_seconds, due_ms
+from remote_services.obs.batch import process_partial_batch
+from remote_services.obs.logger import Logger
+from remote_services.settings import env, env_float, now_ms
+from remote_services.status import is_final
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from remote_services.typedefs import BatchResponse, LambdaContext
+
+logger = Logger()
+sqs = Sqs()
+
+
+def _record(record: dict[str, Any]) -> None:
+    event = from_sqs_record(record)
+    if is_final(event["status"]):
+        logger.warning(f"final event ({event['status']}): nothing to schedule", eventId=event["eventId"])
+        return
+    due = due_ms(event, env_float("LIFECYCLE_TIME_SCALE", 1.0))
+    delay = delay_seconds(due, now_ms())
+    message = {"event": event, "expectStatus": event["status"], "dueMs": due}
+    sqs.send_message(
+        env("LIFECYCLE_DELAY_QUEUE_URL"), json.dumps(message, separators=(",", ":")), delay_seconds=delay
+    )
+    logger.info(f"check of {event['status']} scheduled in {delay} s", eventId=event["eventId"], dueMs=due)
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
+    logger.inject_lambda_context(context)
+    return process_partial_batch(event, _record, context, logger)

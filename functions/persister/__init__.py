@@ -1,0 +1,1 @@
+"""persister: stores every event (history + current state) in DynamoDB."""

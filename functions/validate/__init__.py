@@ -1,0 +1,1 @@
+"""validate: check and normalise a service request (pure; raises ValidationError)."""

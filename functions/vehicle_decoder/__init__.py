@@ -1,0 +1,1 @@
+"""vehicle_decoder: the incoming pipe enrichment that decodes vehicle messages (pure)."""
