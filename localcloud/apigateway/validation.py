@@ -1,0 +1,90 @@
+"""Request validation as API Gateway does it: required parameters, body against a model (draft 4)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft4Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from localcloud.apigateway.spec import ApiSpec, Operation
+
+_DOC_URI = "urn:local:openapi"
+
+
+class BadRequestParameters(Exception):
+    """Missing required parameters (400 BAD_REQUEST_PARAMETERS)."""
+
+
+class BadRequestBody(Exception):
+    """Body is not JSON or violates the model (400 BAD_REQUEST_BODY); ``errors`` for the message."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("Invalid request body")
+        self.errors = errors
+
+    @property
+    def validation_error_string(self) -> str:
+        return "[" + ", ".join(self.errors) + "]"
+
+
+def _describe(error: Any) -> str:
+    where = "/".join(str(p) for p in error.absolute_path)
+    return f"{error.message} (at /{where})" if where else str(error.message)
+
+
+class RequestValidator:
+    """Validators per operation, with JSON Schemas compiled once."""
+
+    def __init__(self, spec: ApiSpec) -> None:
+        self._registry: Registry[Any] = Registry().with_resource(
+            _DOC_URI, Resource.from_contents(dict(spec.doc), default_specification=DRAFT4)
+        )
+        self._compiled: dict[int, Draft4Validator] = {}
+
+    def _validator(self, schema: Any) -> Draft4Validator:
+        key = id(schema)
+        found = self._compiled.get(key)
+        if found is None:
+            if (
+                isinstance(schema, Mapping)
+                and isinstance(schema.get("$ref"), str)
+                and schema["$ref"].startswith("#")
+            ):
+                schema = {"$ref": _DOC_URI + schema["$ref"]}
+            found = Draft4Validator(schema, registry=self._registry)
+            self._compiled[key] = found
+        return found
+
+    def check_parameters(self, op: Operation, query: Mapping[str, str], headers: Mapping[str, str]) -> None:
+        if not op.validator.parameters:
+            return
+        lowered = {k.lower() for k in headers}
+        missing = [
+            p.name
+            for p in op.parameters
+            if p.required
+            and (
+                (p.location == "query" and p.name not in query)
+                or (p.location == "header" and p.name.lower() not in lowered)
+            )
+        ]
+        if missing:
+            raise BadRequestParameters(f"Missing required request parameters: [{', '.join(missing)}]")
+
+    def check_body(self, op: Operation, content_type: str, body: str) -> None:
+        if not op.validator.body or not op.body_schemas:
+            return
+        schema = op.body_schemas.get(content_type) or op.body_schemas.get("application/json")
+        if schema is None:
+            return
+        try:
+            document = json.loads(body) if body.strip() else {}
+        except ValueError as exc:
+            raise BadRequestBody([f"Invalid JSON: {exc}"]) from exc
+        errors = sorted(self._validator(schema).iter_errors(document), key=lambda e: list(e.absolute_path))
+        if errors:
+            raise BadRequestBody([_describe(e) for e in errors])
