@@ -206,3 +206,40 @@ def test_requests_on_the_wire_are_signed_exactly_as_botocore_signs_them() -> Non
         b"Action=Publish&Version=2010-03-31&TopicArn=arn%3Aaws%3Asns"
     )
     assert b"MessageAttributes.entry.2.Value.StringValue=true" in sns_server.requests[0].body
+
+
+def test_backoff_is_full_jitter_capped_and_sleeps_between_attempts() -> None:
+    with ScriptedServer([json_error(400, "ThrottlingException")]) as server:
+        client = DynamoDB(
+            region="eu-west-1",
+            endpoint_url=server.url,
+            credentials=CREDS,
+            max_attempts=6,
+            backoff_base=0.001,
+            backoff_cap=0.004,
+        )
+        slept: list[float] = []
+        client.sleep = slept.append
+        with pytest.raises(AwsError):
+            client.call("Query", {})
+    assert len(server.requests) == 6
+    assert len(slept) == 5  # between attempts, never after the last one
+    for attempt, delay in enumerate(slept, start=1):
+        assert 0.0 <= delay <= min(0.004, 0.001 * 2 ** (attempt - 1))
+
+
+def test_a_client_made_early_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = DynamoDB(backoff_base=0.001)  # as a handler module does at import time
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secretenv")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "tokenenv")
+    with ScriptedServer([OK_JSON]) as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.url)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # the service-specific one wins
+        client.call("GetItem", {})
+    (req,) = server.requests
+    assert req.headers["x-amz-security-token"] == "tokenenv"
+    assert req.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDENV/")
+    assert "/eu-west-3/dynamodb/aws4_request, SignedHeaders=" in req.headers["authorization"]
+    assert req.headers["host"] == server.url.removeprefix("http://")
