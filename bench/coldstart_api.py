@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import queue
+import socket
+import sys
 import threading
 import time
 import uuid
@@ -57,10 +59,12 @@ class _State:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = -1  # one write per response (flushed in _send): no Nagle/delayed-ACK stall
     server: _Server
 
     def setup(self) -> None:
         super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.state.lock:
             self.server.state.connections += 1
 
@@ -122,6 +126,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     state: _State
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A runtime that was killed mid-request is expected here; anything else is printed."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class FakeRuntimeApi:

@@ -1,0 +1,329 @@
+"""``make bench-coldstart``: cold starts of every function, native ``bootstrap`` vs CPython.
+
+Local mode (default): for every ``AWS::Serverless::Function`` in ``template.yaml`` it spawns the
+built ``.aws-sam/build/<LogicalId>/bootstrap`` against a local Runtime API ``--runs`` times and
+measures spawn -> first response, a warm invoke and max RSS; the baseline is the same handler under
+CPython (the NATIVE=0 artifact: ``python -m lambda_runtime`` with the handler's real imports) and,
+for functions that call AWS, CPython that also imports boto3 and creates its clients at init.
+Runs of the variants are interleaved (the machine is shared and noisy); compare ratios.
+
+AWS mode: ``--aws STACK_NAME [--region R] [--invokes N]`` forces cold starts of a deployed stack
+and reads the REPORT lines (see ``coldstart_aws.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make ``bench.*`` importable
+    sys.path.insert(0, str(ROOT))
+
+from bench.coldstart_imports import measure_imports  # noqa: E402
+from bench.coldstart_report import chart, machine_info, table, write_json  # noqa: E402
+from bench.coldstart_run import RunFailed, Sample, lambda_env, measure  # noqa: E402
+from bench.coldstart_stats import ratio, summarize  # noqa: E402
+from bench.coldstart_template import FunctionSpec, discover, sample_event  # noqa: E402
+
+VARIANTS = ("native", "cpython", "cpython_boto3")
+
+
+@dataclass
+class Variant:
+    """One way of running a function: the command, its environment, and the samples taken."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    cwd: Path
+    samples: list[Sample] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class Plan:
+    """Everything measured for one function."""
+
+    spec: FunctionSpec
+    event: object
+    event_source: str
+    variants: dict[str, Variant]
+    native_kind: str | None = None
+    native_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def is_elf(path: Path) -> bool:
+    """True for an ELF executable (a Nuitka ``bootstrap``), False for a script."""
+    with path.open("rb") as handle:
+        return handle.read(4) == b"\x7fELF"
+
+
+def zip_size(folder: Path) -> int:
+    """The folder as a deflated zip (what SAM uploads), in bytes; bytecode caches left out."""
+    with tempfile.TemporaryFile() as handle:
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, path.relative_to(folder))
+        return handle.tell()
+
+
+def cpython_artifact(spec: FunctionSpec, cache: Path, python: str) -> tuple[Path, str]:
+    """The NATIVE=0 artifact of the function (packaged by build/native/package.py), or the source tree."""
+    package = ROOT / "build" / "native" / "package.py"
+    target = cache / spec.logical_id
+    if package.is_file():
+        env = dict(os.environ, NATIVE="0")
+        result = subprocess.run(
+            [python, str(package), "--logical-id", spec.logical_id, "--artifacts", str(target)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if result.returncode == 0 and (target / "lambda_runtime").is_dir():
+            return target, f"NATIVE=0 artifact {target.relative_to(ROOT)}"
+        reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+        print(
+            f"  {spec.logical_id}: NATIVE=0 packaging failed ({reason[0]}); using the source tree", flush=True
+        )
+    return ROOT, "source tree (PYTHONPATH=src:build/runtime:.)"
+
+
+def pythonpath_for(artifact: Path) -> str:
+    if artifact == ROOT:
+        return os.pathsep.join(str(ROOT / p) for p in ("src", "build/runtime", "."))
+    return str(artifact)
+
+
+def plan_function(spec: FunctionSpec, args: argparse.Namespace, home: Path) -> Plan | str:
+    """Commands and environments of every variant; a string says why the function is skipped."""
+    try:
+        event, event_source = sample_event(ROOT, spec)
+    except LookupError as exc:
+        return str(exc)
+    base = {"AWS_LAMBDA_FUNCTION_NAME": spec.logical_id, "memory_mb": spec.memory_mb}
+    plan = Plan(spec, event, event_source, {})
+    native_dir = args.build_dir / spec.logical_id
+    bootstrap = native_dir / "bootstrap"
+    if bootstrap.is_file() and os.access(bootstrap, os.X_OK):
+        plan.native_kind = "native (ELF)" if is_elf(bootstrap) else "script (not an ELF: a NATIVE=0 build?)"
+        plan.native_dir = native_dir
+        env = lambda_env(
+            handler=spec.handler,
+            function_name=str(base["AWS_LAMBDA_FUNCTION_NAME"]),
+            memory_mb=spec.memory_mb,
+            task_root=native_dir,
+            home=home,
+            extra=spec.environment,
+        )
+        plan.variants["native"] = Variant("native", [str(bootstrap.resolve())], env, native_dir)
+        if not is_elf(bootstrap):
+            plan.notes.append(f"{bootstrap} is not a native binary: run `sam build` with NATIVE=1")
+    else:
+        plan.notes.append(f"no native artifact at {bootstrap.relative_to(ROOT)}: run `sam build` (NATIVE=1)")
+    artifact, source = cpython_artifact(spec, args.cache_dir, args.python)
+    plan.notes.append(f"cpython baseline: {source}")
+    cpy_env = lambda_env(
+        handler=spec.handler,
+        function_name=spec.logical_id,
+        memory_mb=spec.memory_mb,
+        task_root=artifact,
+        home=home,
+        extra={**spec.environment, "PYTHONPATH": pythonpath_for(artifact), "PYTHONUNBUFFERED": "1"},
+    )
+    plan.variants["cpython"] = Variant("cpython", [args.python, "-m", "lambda_runtime"], cpy_env, artifact)
+    if spec.boto3_clients and not args.no_boto3:
+        boto_env = dict(cpy_env, COLDSTART_BOTO3_CLIENTS=",".join(spec.boto3_clients))
+        shim = str(ROOT / "bench" / "coldstart_boto3_shim.py")
+        plan.variants["cpython_boto3"] = Variant("cpython_boto3", [args.python, shim], boto_env, artifact)
+    return plan
+
+
+def run_once(plan: Plan, variant: Variant, timeout_s: float) -> None:
+    """Measure one start of one variant; the first failure disables the variant."""
+    try:
+        variant.samples.append(measure(variant.command, variant.env, variant.cwd, plan.event, timeout_s))
+    except (RunFailed, OSError) as exc:
+        variant.error = str(exc)
+        print(f"  {plan.spec.logical_id} [{variant.name}] FAILED: {exc}", flush=True)
+
+
+def summarize_plan(plan: Plan, imports: dict[str, Any] | None, zip_bytes: int | None) -> dict[str, Any]:
+    """The JSON row of one function."""
+    row: dict[str, Any] = {
+        "handler": plan.spec.handler,
+        "calls_aws": plan.spec.calls_aws,
+        "event": plan.event_source,
+        "boto3_clients": list(plan.spec.boto3_clients),
+        "native_artifact": plan.native_kind,
+        "memory_mb": plan.spec.memory_mb,
+        "architecture": plan.spec.architecture,
+    }
+    medians: dict[str, float] = {}
+    for name in VARIANTS:
+        variant = plan.variants.get(name)
+        if variant is None:
+            row[name] = None
+            continue
+        if variant.error:
+            row[f"{name}_error"] = variant.error
+        if not variant.samples:
+            row[name] = None
+            continue
+        row[name] = summarize([s.cold_ms for s in variant.samples])
+        medians[name] = float(row[name]["median_ms"])
+        warm = summarize([s.warm_ms for s in variant.samples])
+        rss = max(s.max_rss_mb for s in variant.samples)
+        suffix = {"native": "native", "cpython": "cpython", "cpython_boto3": "cpython_boto3"}[name]
+        row[f"warm_{suffix}_ms"] = warm["median_ms"]
+        row[f"max_rss_{suffix}_mb" if name != "native" else "max_rss_mb"] = round(rss, 1)
+    row["ratio_native_to_cpython"] = ratio(medians.get("native"), medians.get("cpython"))
+    row["ratio_native_to_cpython_boto3"] = ratio(medians.get("native"), medians.get("cpython_boto3"))
+    row["speedup_vs_cpython"] = ratio(medians.get("cpython"), medians.get("native"))
+    row["speedup_vs_cpython_boto3"] = ratio(medians.get("cpython_boto3"), medians.get("native"))
+    row.setdefault("warm_native_ms", None)
+    row.setdefault("warm_cpython_ms", None)
+    row.setdefault("max_rss_mb", None)
+    row["zip_bytes"] = zip_bytes
+    row["imports"] = imports
+    row["notes"] = plan.notes
+    return row
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--runs", type=int, default=30, help="cold starts per function and variant (default 30)"
+    )
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "coldstart" / "cpython")
+    parser.add_argument("--python", default=sys.executable, help="the CPython of the baseline")
+    parser.add_argument("--functions", nargs="*", help="logical ids to run (default: all)")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "coldstart.json")
+    parser.add_argument("--png", type=Path, default=ROOT / "reports" / "coldstart.png")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one answer")
+    parser.add_argument("--no-boto3", action="store_true", help="skip the CPython + boto3 variant")
+    parser.add_argument("--no-imports", action="store_true", help="skip the import budget")
+    parser.add_argument("--aws", metavar="STACK_NAME", help="AWS mode: measure a deployed stack")
+    parser.add_argument("--region", help="AWS mode: the stack's region")
+    parser.add_argument("--invokes", type=int, default=5, help="AWS mode: forced cold starts per function")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def run_local(args: argparse.Namespace) -> int:
+    """Local mode; returns the exit status (non-zero when nothing could be measured)."""
+    specs, source = discover(ROOT, args.template)
+    if args.functions:
+        unknown = set(args.functions) - {s.logical_id for s in specs}
+        if unknown:
+            print(f"unknown function(s): {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        specs = [s for s in specs if s.logical_id in args.functions]
+    print(
+        f"cold-start benchmark: {len(specs)} function(s) from {source}, {args.runs} run(s) each", flush=True
+    )
+    skipped: dict[str, str] = {}
+    plans: list[Plan] = []
+    with tempfile.TemporaryDirectory(prefix="coldstart-home-") as home_dir:
+        home = Path(home_dir)
+        for spec in specs:
+            planned = plan_function(spec, args, home)
+            if isinstance(planned, str):
+                skipped[spec.logical_id] = planned
+                print(f"  {spec.logical_id}: skipped: {planned}", flush=True)
+            else:
+                plans.append(planned)
+                for note in planned.notes:
+                    print(f"  {spec.logical_id}: {note}", flush=True)
+        imports: dict[str, dict[str, Any] | None] = {}
+        for plan in plans:
+            imports[plan.spec.logical_id] = None
+            if args.no_imports:
+                continue
+            module = plan.spec.handler.rpartition(".")[0]
+            cpy = plan.variants["cpython"]
+            try:
+                imports[plan.spec.logical_id] = measure_imports(module, cpy.env, cpy.cwd, args.python)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                plan.notes.append(f"import budget not measured: {exc}")
+        print("warming up (one unmeasured start of each variant: bytecode, page cache)...", flush=True)
+        for plan in plans:
+            for variant in plan.variants.values():
+                run_once(plan, variant, args.timeout)
+                variant.samples.clear()
+        started = time.monotonic()
+        for run in range(args.runs):
+            for plan in plans:
+                order = [v for v in plan.variants.values() if v.error is None]
+                shift = run % len(order) if order else 0
+                for variant in order[shift:] + order[:shift]:  # interleaved, rotating who goes first
+                    run_once(plan, variant, args.timeout)
+            if (run + 1) % 5 == 0 or run + 1 == args.runs:
+                print(f"  run {run + 1}/{args.runs} ({time.monotonic() - started:.0f} s)", flush=True)
+    functions: dict[str, Any] = {}
+    for plan in plans:
+        zip_bytes = zip_size(plan.native_dir) if plan.native_dir is not None else None
+        functions[plan.spec.logical_id] = summarize_plan(plan, imports.get(plan.spec.logical_id), zip_bytes)
+    for name, reason in skipped.items():
+        functions[name] = {"error": reason, "native": None, "cpython": None}
+    machine = machine_info()
+    report = {
+        "machine": machine,
+        "method": {
+            "runs": args.runs,
+            "cold": "spawn -> first response received by the local Runtime API (ms)",
+            "warm": "second invocation on the same process: /next handed out -> response (ms)",
+            "max_rss": "ru_maxrss of the process (os.wait4)",
+            "baseline": "CPython running the same handler with its real imports (python -m lambda_runtime)",
+            "cpython_boto3": "CPython + import boto3 + boto3.client(...) for each client the function uses",
+            "bytecode": "CPython runs with cached bytecode (favours the baseline)",
+            "aws_functions": "functions that call AWS are invoked with an empty SQS batch: no network",
+            "functions_from": source,
+        },
+        "functions": functions,
+    }
+    print()
+    print(table(functions))
+    write_json(report, args.out)
+    print(f"\nwrote {args.out}")
+    title = f"cold start, {args.runs} runs, {machine['cpu_model']} ({machine['cores']} cores)"
+    if chart(functions, args.png, title):
+        print(f"wrote {args.png}")
+    measured = any(f.get("native") or f.get("cpython") for f in functions.values())
+    return 0 if measured else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry."""
+    args = parse_args(argv)
+    if args.aws:
+        from bench.coldstart_aws import run_aws
+
+        return run_aws(args.aws, args.region, args.invokes, args.out.with_name("coldstart-aws.json"))
+    if shutil.which(args.python) is None and not Path(args.python).is_file():
+        print(f"--python {args.python} not found", file=sys.stderr)
+        return 2
+    return run_local(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
