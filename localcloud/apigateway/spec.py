@@ -112,6 +112,7 @@ class ApiSpec:
         for path, item in (doc.get("paths") or {}).items():
             self.resources.append(self._resource(str(path), item or {}))
         self.resources.sort(key=lambda r: r.specificity)
+        self._check_siblings()
 
     # -- routing ---------------------------------------------------------------
     def find(self, path: str) -> tuple[Resource, dict[str, str]] | None:
@@ -124,6 +125,20 @@ class ApiSpec:
         return None
 
     # -- parsing ---------------------------------------------------------------
+    def _check_siblings(self) -> None:
+        """API Gateway refuses two variable path parts under one parent (``/a/{x}`` and ``/a/{y}``)."""
+        variables: dict[tuple[str, ...], set[str]] = {}
+        for resource in self.resources:
+            for i, seg in enumerate(resource.segments):
+                if seg.startswith("{"):
+                    variables.setdefault(resource.segments[:i], set()).add(seg)
+        for parent, names in variables.items():
+            if len(names) > 1:
+                raise SpecError(
+                    f"/{'/'.join(parent)}: sibling variable path parts {sorted(names)}: API Gateway allows "
+                    "only one variable child per resource (the import would fail on AWS); use one name"
+                )
+
     @staticmethod
     def _validators(doc: Mapping[str, Any]) -> dict[str, Validator]:
         out: dict[str, Validator] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,9 +32,63 @@ class BadRequestBody(Exception):
         return "[" + ", ".join(self.errors) + "]"
 
 
+def _j(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+_TYPES = {
+    "dict": "object",
+    "list": "array",
+    "str": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "NoneType": "null",
+}
+
+
+def _aws_message(error: Any) -> str:
+    """The message in the words of the validator API Gateway uses (json-schema-validator)."""
+    v, arg, inst = error.validator, error.validator_value, error.instance
+    if v == "required" and isinstance(inst, dict):
+        missing = [name for name in arg if name not in inst]
+        return f"object has missing required properties ({_j(missing)})"
+    if v == "additionalProperties" and isinstance(inst, dict):
+        known = set(error.schema.get("properties", {}))
+        patterns = list(error.schema.get("patternProperties", {}))
+        extra = sorted(k for k in inst if k not in known and not any(re.search(p, k) for p in patterns))
+        return f"object instance has properties which are not allowed by the schema: {_j(extra)}"
+    if v == "type":
+        allowed = arg if isinstance(arg, list) else [arg]
+        found = _TYPES.get(type(inst).__name__, type(inst).__name__)
+        return f"instance type ({found}) does not match any allowed primitive type (allowed: {_j(allowed)})"
+    if v == "enum":
+        return f"instance value ({_j(inst)}) not found in enum (possible values: {_j(arg)})"
+    if v == "maximum":
+        return f"numeric instance is greater than the required maximum (maximum: {arg}, found: {inst})"
+    if v == "minimum":
+        return f"numeric instance is lower than the required minimum (minimum: {arg}, found: {inst})"
+    if v == "maxLength":
+        return f"string {_j(inst)} is too long (length: {len(inst)}, maximum allowed: {arg})"
+    if v == "minLength":
+        return f"string {_j(inst)} is too short (length: {len(inst)}, required minimum: {arg})"
+    if v == "pattern":
+        return f"ECMA 262 regex {_j(arg)} does not match input string {_j(inst)}"
+    if v == "maxProperties":
+        return f"object has too many properties (found {len(inst)}, maximum allowed: {arg})"
+    if v == "minProperties":
+        return f"object has too few properties (found {len(inst)}, required minimum: {arg})"
+    if v == "maxItems":
+        return f"array is too long: must have at most {arg} elements but instance has {len(inst)} elements"
+    if v == "minItems":
+        return f"array is too short: must have at least {arg} elements but instance has {len(inst)} elements"
+    return str(error.message).replace("'", '"')
+
+
 def _describe(error: Any) -> str:
     where = "/".join(str(p) for p in error.absolute_path)
-    return f"{error.message} (at /{where})" if where else str(error.message)
+    message = _aws_message(error)
+    return f"{message} (at /{where})" if where else message
 
 
 class RequestValidator:
