@@ -60,6 +60,7 @@ class LocalCloud:
         api_port: int = 0,
         poller_concurrency: int = 2,
         warm: bool = True,
+        event_sources: bool = True,
         progress: Callable[[str], None] | None = _stderr_progress,
     ) -> None:
         self.build_dir = Path(build_dir)
@@ -74,6 +75,7 @@ class LocalCloud:
         self.api_port = api_port
         self.poller_concurrency = poller_concurrency
         self.warm_functions = warm
+        self.event_sources = event_sources
         self._progress = progress or (lambda _m: None)
         self._stack: list[Callable[[], None]] = []
         self._clients: dict[str, Any] = {}
@@ -163,7 +165,8 @@ class LocalCloud:
         )
         self._step("seed", self._seed)
         self._progress("starting pollers, pipes, TTL sweeper and the API")
-        self._step("event_sources", self._start_event_sources)
+        if self.event_sources:
+            self._step("event_sources", self._start_event_sources)
         self._step("api", self._start_api)
         if self.warm_functions:
             self._progress(f"warming {len(prov.functions)} functions")
@@ -455,6 +458,7 @@ class LocalCloud:
             "notEmulated": self.resources.not_emulated,
             "notes": self.resources.notes,
             "users": sorted(self.tokens),
+            "stage": self.resources.api.stage_name if self.resources.api else "",
             "logs": str(self.state_dir / "logs"),
         }
 

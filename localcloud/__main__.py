@@ -1,0 +1,283 @@
+"""`python -m localcloud run | demo | invoke | build`: the local cloud's command line.
+
+    run     build if needed, start the local cloud, run the demo, keep serving until Ctrl-C
+    demo    the same demo, then exit: 0 only when every expected outcome happened
+    invoke  FN EVENT: one built function, one event (a Docker-free `sam local invoke`)
+    build   `sam build` now (NATIVE=0: CPython bootstraps, fast; NATIVE=1: Nuitka)
+
+Native or not: `--native` / `--no-native`, else the environment variable LOCALCLOUD_NATIVE, else
+NATIVE, else 0 (CPython bootstraps: the fast dev loop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD_DIR = ROOT / ".aws-sam" / "build"
+MARKER = ROOT / ".localcloud" / "build.json"
+SOURCES = (
+    "template.yaml",
+    "functions",
+    "src",
+    "statemachines",
+    "api",
+    "schemas",
+    "build/runtime",
+    "build/native",
+    "Makefile",
+)
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _native(args: argparse.Namespace) -> str:
+    if args.native is not None:
+        return "1" if args.native else "0"
+    return os.environ.get("LOCALCLOUD_NATIVE") or os.environ.get("NATIVE") or "0"
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for rel in SOURCES:
+        p = ROOT / rel
+        if p.is_file():
+            newest = max(newest, p.stat().st_mtime)
+        elif p.is_dir():
+            for f in p.rglob("*"):
+                if f.is_file() and "__pycache__" not in f.parts and f.suffix not in (".pyc",):
+                    newest = max(newest, f.stat().st_mtime)
+    return newest
+
+
+def build_state(native: str) -> str | None:
+    """Why a build is needed (None: the build is up to date)."""
+    built = BUILD_DIR / "template.yaml"
+    if not built.is_file():
+        return f"{built.relative_to(ROOT)} is missing"
+    try:
+        marker = json.loads(MARKER.read_text())
+    except (OSError, ValueError):
+        marker = {}
+    if marker.get("native") != native:
+        return f"the build was made with NATIVE={marker.get('native', '?')}, NATIVE={native} asked"
+    if _newest_source_mtime() > built.stat().st_mtime:
+        return "sources changed since the last build"
+    return None
+
+
+def sam_build(native: str, timeout_s: float = 3600.0) -> None:
+    """Run `.venv-sam/bin/sam build` with NATIVE, streaming its output; SystemExit on failure."""
+    sam = ROOT / ".venv-sam" / "bin" / "sam"
+    if not sam.exists():
+        raise SystemExit(f"{sam} not found: run `make venv` first")
+    env = dict(os.environ, NATIVE=native)
+    what = (
+        "Nuitka native binaries (first build: several minutes; cached after)"
+        if native == "1"
+        else ("CPython bootstraps (NATIVE=0, fast)")
+    )
+    say(f"[build] sam build: {what}")
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [str(sam), "build"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            line = line.rstrip()
+            if line:
+                say(f"[build {time.monotonic() - t0:6.1f}s] {line}")
+            if time.monotonic() - t0 > timeout_s:
+                proc.kill()
+                raise SystemExit(f"sam build took more than {timeout_s:.0f} s: stopped")
+        rc = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    if rc != 0:
+        raise SystemExit(f"sam build failed (exit {rc})")
+    MARKER.parent.mkdir(parents=True, exist_ok=True)
+    MARKER.write_text(
+        json.dumps({"native": native, "builtAt": time.time(), "seconds": round(time.monotonic() - t0, 1)})
+    )
+    say(f"[build] done in {time.monotonic() - t0:.1f} s")
+
+
+def ensure_built(args: argparse.Namespace) -> None:
+    native = _native(args)
+    reason = None if args.no_build else build_state(native)
+    if reason:
+        say(f"[build] {reason}: building")
+        sam_build(native)
+
+
+def _parameters(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--parameter {pair!r}: expected Key=Value")
+        out[key] = value
+    return out
+
+
+def _cloud(args: argparse.Namespace, **kw: Any) -> Any:
+    from localcloud.cloud import LocalCloud
+
+    return LocalCloud(
+        build_dir=args.build_dir,
+        parameters=_parameters(args.parameter),
+        time_scale=args.time_scale,
+        concurrency=args.concurrency,
+        api_port=args.port,
+        **kw,
+    )
+
+
+def cmd_demo(args: argparse.Namespace, keep_serving: bool) -> int:
+    from localcloud.demo import run_demo
+
+    ensure_built(args)
+    cloud = _cloud(args)
+    with cloud:
+        info = cloud.info()
+        say(f"local cloud up in {cloud.startup_s:.2f} s (steps: {json.dumps(cloud.timings)})")
+        say(f"  API:       {cloud.api_url}   (stage prefix optional: /{info.get('stage', '')})")
+        say(f"  AWS front: {cloud.endpoint_url}   (AWS_ENDPOINT_URL for the aws CLI / boto3)")
+        say(f"  logs:      {info['logs']}")
+        say(f"  time scale {args.time_scale} (lifecycle timers and simulated vehicles)")
+        outcomes = run_demo(cloud, out=say)
+        failed = [o for o in outcomes if not o.ok]
+        say(f"demo: {len(outcomes) - len(failed)}/{len(outcomes)} expected outcomes happened")
+        if not keep_serving:
+            return 1 if failed else 0
+        token = cloud.token("alice")
+        say("")
+        say("serving until Ctrl-C. Try (owner alice, vehicle WVWZZZ1JZXW000001):")
+        say(f"  TOKEN='{token}'")
+        say(
+            f"  curl -s -X POST -H \"Authorization: $TOKEN\" -H 'Content-Type: application/json' "
+            f"-d '{{}}' {cloud.api_url}/v1/vehicles/WVWZZZ1JZXW000001/services/HORN_BLOW"
+        )
+        say(
+            f'  curl -s -H "Authorization: $TOKEN" {cloud.api_url}/v1/vehicles/WVWZZZ1JZXW000001'
+            "/services/<eventId>"
+        )
+        _wait_for_interrupt()
+        return 0
+
+
+def _wait_for_interrupt() -> None:
+    stop = False
+
+    def handler(_sig: int, _frame: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        while not stop:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    say("stopping")
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    ensure_built(args)
+    event_path = Path(args.event)
+    try:
+        event = event_path.read_bytes() if args.event != "-" else sys.stdin.buffer.read()
+        json.loads(event)
+    except OSError as exc:
+        raise SystemExit(f"cannot read the event: {exc}") from None
+    except ValueError as exc:
+        raise SystemExit(f"{args.event} is not JSON: {exc}") from None
+    cloud = _cloud(args, warm=False, event_sources=False, progress=None)
+    say("starting moto + the function host and provisioning (so functions that call AWS work)...")
+    with cloud:
+        fn = cloud.resources.function_by_name(args.function)
+        if fn is None:
+            names = ", ".join(sorted(cloud.resources.functions))
+            raise SystemExit(f"unknown function {args.function!r}; the template has: {names}")
+        say(f"invoking {fn.logical_id} ({fn.name}) with {args.event}")
+        result = cloud.host.invoke(fn.name, event, invocation_type="RequestResponse", log_type="Tail")
+        if result.log_result:
+            say("---- log (tail) ----")
+            say(base64.b64decode(result.log_result).decode("utf-8", "replace").rstrip())
+        say("---- result ----")
+        payload = result.payload.decode("utf-8", "replace")
+        try:
+            say(json.dumps(json.loads(payload), indent=2))
+        except ValueError:
+            say(payload)
+        log = cloud.host.log_dir / f"{fn.logical_id}.log"
+        reports = (
+            [line for line in log.read_text().splitlines() if line.startswith("REPORT")]
+            if log.exists()
+            else []
+        )
+        if reports and (
+            not result.log_result or reports[-1] not in base64.b64decode(result.log_result).decode()
+        ):
+            say(reports[-1])
+        return 1 if result.function_error else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m localcloud", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, scale: float) -> None:
+        p.add_argument("--build-dir", default=str(BUILD_DIR))
+        p.add_argument(
+            "--time-scale",
+            type=float,
+            default=scale,
+            help="multiplies lifecycle timers and simulated vehicle delays (default %(default)s)",
+        )
+        p.add_argument("--concurrency", type=int, default=4, help="max instances per function")
+        p.add_argument("--port", type=int, default=0, help="API port (default: a free one)")
+        p.add_argument(
+            "--parameter",
+            action="append",
+            default=[],
+            metavar="Key=Value",
+            help="template parameter override (repeatable)",
+        )
+        p.add_argument("--native", dest="native", action="store_true", default=None)
+        p.add_argument("--no-native", dest="native", action="store_false")
+        p.add_argument("--no-build", action="store_true", help="never build, even if stale")
+
+    for name, text in (("run", "demo, then serve until Ctrl-C"), ("demo", "demo, then exit 0/1")):
+        common(sub.add_parser(name, help=text), 0.1)
+    p_inv = sub.add_parser("invoke", help="run one function with one event")
+    p_inv.add_argument("function", help="logical id or function name")
+    p_inv.add_argument("event", help="event JSON file, or - for stdin")
+    common(p_inv, 1.0)
+    common(sub.add_parser("build", help="sam build now"), 1.0)
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        sam_build(_native(args))
+        return 0
+    if args.command == "invoke":
+        return cmd_invoke(args)
+    return cmd_demo(args, keep_serving=args.command == "run")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
