@@ -61,17 +61,23 @@ class CognitoVerifier:
         self._region = region
         self._pools = {p.id: p for p in pools}
         self._keys: dict[str, KeySet] = {}
+        self._fetched: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def _pool(self, pool_id: str) -> UserPool:
         return self._pools.get(pool_id) or UserPool(id=pool_id)
 
-    def _keyset(self, pool: UserPool, refresh: bool = False) -> KeySet:
+    def _keyset(self, pool: UserPool, refresh: bool = False) -> KeySet | None:
+        """The pool's keys; ``refresh`` refetches them at most every 30 s (a rotated key), never
+        once per bad token. None when a refresh was not due."""
         with self._lock:
-            if refresh or pool.id not in self._keys:
-                url = pool.jwks_url or f"{self._endpoint}/{pool.id}/.well-known/jwks.json"
-                with urllib.request.urlopen(url, timeout=5) as resp:
-                    self._keys[pool.id] = KeySet.import_key_set(json.load(resp))
+            now = time.monotonic()
+            if pool.id in self._keys and (not refresh or now - self._fetched.get(pool.id, 0.0) < 30.0):
+                return None if refresh else self._keys[pool.id]
+            url = pool.jwks_url or f"{self._endpoint}/{pool.id}/.well-known/jwks.json"
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                self._keys[pool.id] = KeySet.import_key_set(json.load(resp))
+            self._fetched[pool.id] = now
             return self._keys[pool.id]
 
     def verify(self, auth: CognitoAuth, header_value: str | None) -> dict[str, Any]:
@@ -122,11 +128,15 @@ class CognitoVerifier:
 
     def _decode(self, pool: UserPool, token: str) -> Any:
         keys = self._keyset(pool)
+        if keys is None:  # cannot happen: a plain lookup always answers
+            raise Unauthorized("no keys")
         try:
             return jwt.decode(token, keys, algorithms=["RS256"])
         except JoseError:
-            # a rotated key: refetch once
-            return jwt.decode(token, self._keyset(pool, refresh=True), algorithms=["RS256"])
+            fresh = self._keyset(pool, refresh=True)
+            if fresh is None:
+                raise
+            return jwt.decode(token, fresh, algorithms=["RS256"])
 
 
 def claims_for_context(claims: Mapping[str, Any]) -> dict[str, str]:

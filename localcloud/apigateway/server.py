@@ -378,6 +378,7 @@ class ApiGatewayFront:
     def _non_proxy(self, exchange: _Exchange, op: Operation, kind: str) -> HttpResponse:
         body = self._request_body(exchange, op)
         headers, query, path = self._request_parameters(exchange, op)
+        headers.setdefault("X-Amzn-Trace-Id", f"Root={exchange.context['xrayTraceId']}")
         timeout = float(op.integration.get("timeoutInMillis", DEFAULT_TIMEOUT_MS)) / 1000.0
         started = time.time()
         if kind == "mock":

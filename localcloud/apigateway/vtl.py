@@ -177,12 +177,14 @@ def _compile(text: str) -> Any:
         return template
 
 
-def _root_cause(exc: BaseException) -> BaseException:
-    seen = 0
-    while exc.__cause__ is not None and seen < 20:
-        exc = exc.__cause__
-        seen += 1
-    return exc
+def _body_not_json(exc: BaseException) -> BodyNotJson | None:
+    """The `BodyNotJson` that airspeed wrapped (in one or more TemplateExecutionError), if any."""
+    node: BaseException | None = exc
+    for _ in range(20):
+        if node is None or isinstance(node, BodyNotJson):
+            return node
+        node = node.__cause__
+    return None
 
 
 def render(
@@ -201,8 +203,8 @@ def render(
     try:
         result = _compile(template).merge(namespace)
     except Exception as exc:
-        cause = _root_cause(exc)
-        if isinstance(cause, BodyNotJson):
+        cause = _body_not_json(exc)
+        if cause is not None:
             raise cause from None
         raise MappingError(f"mapping template failed: {exc}") from exc
     return str(result)
