@@ -116,6 +116,9 @@ class _FrontServer(ThreadingHTTPServer):
     request_queue_size = 128
     front: Front
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request: nothing to report."""
+
 
 class _FrontHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

@@ -125,6 +125,7 @@ class _Invocation:
         self.body = body
         self.finished_at = time.monotonic()
         self.done.set()
+        self.delivered_event.set()
         return True
 
 
@@ -132,6 +133,9 @@ class _RuntimeApiServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     instance: _Instance
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A runtime that went away mid-request (killed instance): nothing to report."""
 
 
 class _RuntimeApiHandler(BaseHTTPRequestHandler):
@@ -225,6 +229,7 @@ class _Instance:
         self._current: _Invocation | None = None
         self._lock = threading.Lock()
         self._io_lock = threading.Lock()
+        self._output_closed = False
         self.dead = False
         self.exit_code: int | None = None
         self.init_done = threading.Event()
@@ -268,6 +273,11 @@ class _Instance:
         inv = self._next.get()
         if inv is None:
             return None
+        # Lambda writes START when the invocation begins, after the init phase's output
+        self.drain_output()
+        start_line = f"START RequestId: {inv.request_id} Version: {LATEST}\n".encode()
+        self._log.write(start_line)
+        inv.log.extend(start_line)
         with self._lock:
             inv.delivered_at = time.monotonic()
             inv.deadline_ms = int(time.time() * 1000 + inv.timeout_s * 1000)
@@ -307,6 +317,7 @@ class _Instance:
                 except OSError:
                     chunk = b""
                 if not chunk:
+                    self._output_closed = True
                     return
                 self._log.write(chunk)
                 inv = self._current
@@ -318,6 +329,8 @@ class _Instance:
         end = time.monotonic() + max_wait_s
         while time.monotonic() < end:
             with self._io_lock:
+                if self._output_closed:
+                    return
                 try:
                     readable, _, _ = select.select([self._stdout_fd], [], [], 0)
                 except (OSError, ValueError):
@@ -342,7 +355,12 @@ class _Instance:
     def start_invocation(self, inv: _Invocation) -> None:
         with self._lock:
             self._current = inv
-        self._next.put(inv)
+        if self.init_error_body is not None:
+            inv.finish("init_error", self.init_error_body)
+        elif self.dead:
+            inv.finish("exit", b"")
+        else:
+            self._next.put(inv)
 
     def end_invocation(self) -> None:
         with self._lock:
@@ -623,10 +641,6 @@ class FunctionHost:
         cold = not inst.reported_init
         healthy = False
         try:
-            # Lambda: START is written when the invocation begins
-            start_line = f"START RequestId: {inv.request_id} Version: {LATEST}\n".encode()
-            pool.log.write(start_line)
-            inv.log.extend(start_line)
             inst.start_invocation(inv)
             if not inv.delivered_event.wait(INIT_TIMEOUT_S + spec.timeout_s):
                 inv.finish("timeout", b"")

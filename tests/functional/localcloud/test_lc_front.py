@@ -1,0 +1,137 @@
+"""The front: Lambda API -> function host, StartSyncExecution shim, everything else -> moto."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError  # type: ignore[import-untyped, unused-ignore]
+
+from tests.functional.localcloud.lc_support import ACCOUNT, Cloud, spec
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfn"
+
+
+def test_lambda_invoke_through_boto3_reaches_the_function_host(cloud: Cloud) -> None:
+    cloud.host.register(spec("FrontEcho"))
+    lam = cloud.client("lambda")
+    resp = lam.invoke(FunctionName="lc-FrontEcho", Payload=b'{"hello": "front"}')
+    assert resp["StatusCode"] == 200 and resp["ExecutedVersion"] == "$LATEST"
+    assert "FunctionError" not in resp
+    assert json.loads(resp["Payload"].read())["event"] == {"hello": "front"}
+    failed = lam.invoke(FunctionName=spec("FrontEcho").arn, Payload=b'{"raise": "no"}')
+    assert failed["FunctionError"] == "Unhandled"
+    assert json.loads(failed["Payload"].read())["errorType"] == "ValidationError"
+    queued = lam.invoke(FunctionName="lc-FrontEcho", Payload=b"{}", InvocationType="Event")
+    assert queued["StatusCode"] == 202
+
+
+def test_unknown_function_is_resource_not_found(cloud: Cloud) -> None:
+    with pytest.raises(ClientError) as err:
+        cloud.client("lambda").invoke(FunctionName="lc-missing", Payload=b"{}")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_other_services_are_proxied_to_moto(cloud: Cloud) -> None:
+    sqs = cloud.client("sqs")
+    url = sqs.create_queue(QueueName="front-proxy")["QueueUrl"]
+    sqs.send_message(
+        QueueUrl=url, MessageBody="über", MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}}
+    )
+    got = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"][0]
+    assert got["Body"] == "über" and got["MessageAttributes"]["k"]["StringValue"] == "v"
+    ddb = cloud.client("dynamodb")
+    ddb.create_table(
+        TableName="front-proxy",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="front-proxy", Item={"pk": {"S": "a"}})
+    assert ddb.get_item(TableName="front-proxy", Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}}
+    # the same call straight to moto and through the front answer alike (query string kept)
+    req = urllib.request.Request(cloud.front.url + "/moto-api/data.json?x=1")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200 and "sqs" in json.loads(resp.read())
+
+
+def test_moto_port_points_at_the_front(cloud: Cloud) -> None:
+    assert os.environ["MOTO_PORT"] == str(cloud.front.port)
+
+
+def _machine(cloud: Cloud, name: str, definition: dict[str, object]) -> str:
+    sfn = cloud.client("stepfunctions")
+    arn: str = sfn.create_state_machine(
+        name=name, roleArn=ROLE, type="EXPRESS", definition=json.dumps(definition)
+    )["stateMachineArn"]
+    return arn
+
+
+def test_start_sync_execution_of_a_pass_machine(cloud: Cloud) -> None:
+    arn = _machine(
+        cloud,
+        "sync-pass",
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"got.$": "$.x"}, "End": True}}},
+    )
+    sfn = cloud.client("stepfunctions", inject_host_prefix=False)
+    resp = sfn.start_sync_execution(stateMachineArn=arn, input='{"x": 42}')
+    assert resp["status"] == "SUCCEEDED"
+    assert json.loads(resp["output"]) == {"got": 42}
+    assert resp["stateMachineArn"] == arn and resp["input"] == '{"x": 42}'
+    assert resp["executionArn"].endswith(":" + resp["name"])
+    assert resp["stopDate"] >= resp["startDate"]
+    assert resp["billingDetails"]["billedDurationInMilliseconds"] >= 100
+
+
+def test_start_sync_execution_runs_a_lambda_task_through_the_front(cloud: Cloud) -> None:
+    cloud.host.register(spec("SfnTask"))
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": spec("SfnTask").arn, "Payload.$": "$"},
+        "OutputPath": "$.Payload",
+        "End": True,
+    }
+    arn = _machine(cloud, "sync-lambda", {"StartAt": "T", "States": {"T": task}})
+    sfn = cloud.client("stepfunctions", inject_host_prefix=False)
+    resp = sfn.start_sync_execution(stateMachineArn=arn, input='{"vin": "X"}')
+    assert resp["status"] == "SUCCEEDED", resp
+    output = json.loads(resp["output"])
+    assert output["event"] == {"vin": "X"} and output["pid"] > 0
+
+
+def test_start_sync_execution_reports_failure_with_error_and_cause(cloud: Cloud) -> None:
+    cloud.host.register(spec("SfnFail"))
+    task = {"Type": "Task", "Resource": spec("SfnFail").arn, "End": True}
+    arn = _machine(cloud, "sync-fail", {"StartAt": "T", "States": {"T": task}})
+    sfn = cloud.client("stepfunctions", inject_host_prefix=False)
+    resp = sfn.start_sync_execution(stateMachineArn=arn, input='{"raise": "bad vin"}')
+    assert resp["status"] == "FAILED"
+    assert resp["error"] == "ValidationError" and "bad vin" in resp["cause"]
+    assert "output" not in resp
+
+
+def test_start_sync_execution_of_an_unknown_machine_is_moto_error(cloud: Cloud) -> None:
+    sfn = cloud.client("stepfunctions", inject_host_prefix=False)
+    with pytest.raises(ClientError) as err:
+        sfn.start_sync_execution(stateMachineArn=f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:nope")
+    assert err.value.response["Error"]["Code"] == "StateMachineDoesNotExist"
+
+
+def test_bad_sync_request_is_a_validation_error(cloud: Cloud) -> None:
+    req = urllib.request.Request(
+        cloud.front.url + "/",
+        data=b"not json",
+        method="POST",
+        headers={
+            "X-Amz-Target": "AWSStepFunctions.StartSyncExecution",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=10)
+    assert err.value.code == 400
