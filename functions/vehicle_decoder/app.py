@@ -21,8 +21,19 @@ if TYPE_CHECKING:
 logger = Logger()
 
 
+def _received_ms(message: dict[str, Any], record: object) -> int:
+    """The broker's receivedMs; else the queue's SentTimestamp."""
+    value = message.get("receivedMs")
+    if value is None and isinstance(record, dict):
+        sent = (record.get("attributes") or {}).get("SentTimestamp")
+        value = int(sent) if isinstance(sent, str) and sent.isdigit() else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DecodeError(f"receivedMs must be a non-negative integer (epoch ms), got {value!r}")
+    return value
+
+
 def decode_record(record: object) -> dict[str, Any]:
-    """One Pipes SQS record -> {"kind": "update", ...} or {"kind": "undecodable", "error", "body"}."""
+    """One Pipes SQS record -> {"kind": "update", ..., "receivedMs"} or {"kind": "undecodable", ...}."""
     body = record.get("body") if isinstance(record, dict) else None
     try:
         if not isinstance(body, str):
@@ -34,13 +45,14 @@ def decode_record(record: object) -> dict[str, Any]:
         if not isinstance(message, dict) or "topic" not in message or "payload" not in message:
             raise DecodeError('body must be {"topic", "payload", "receivedMs"}')
         update = decode_vehicle_message(message["topic"], message["payload"])
+        received_ms = _received_ms(message, record)
     except (DecodeError, ValidationError) as exc:
         return {
             "kind": "undecodable",
             "error": str(exc),
             "body": body if isinstance(body, str) else json.dumps(record),
         }
-    return {"kind": "update", **update}
+    return {"kind": "update", **update, "receivedMs": received_ms}
 
 
 def handler(event: list[Any], context: LambdaContext) -> list[dict[str, Any]]:
