@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+RUNTIME_DIR = ROOT / "build" / "runtime"
 if str(ROOT) not in sys.path:  # run as a script: make ``bench.*`` importable
     sys.path.insert(0, str(ROOT))
 
@@ -79,14 +80,23 @@ def zip_size(folder: Path) -> int:
         return handle.tell()
 
 
-def cpython_artifact(spec: FunctionSpec, cache: Path, python: str) -> tuple[Path, str]:
+def cpython_artifact(spec: FunctionSpec, root: Path, cache: Path, python: str) -> tuple[Path, str]:
     """The NATIVE=0 artifact of the function (packaged by build/native/package.py), or the source tree."""
-    package = ROOT / "build" / "native" / "package.py"
+    package = root / "build" / "native" / "package.py"
     target = cache / spec.logical_id
     if package.is_file():
         env = dict(os.environ, NATIVE="0")
         result = subprocess.run(
-            [python, str(package), "--logical-id", spec.logical_id, "--artifacts", str(target)],
+            [
+                python,
+                str(package),
+                "--logical-id",
+                spec.logical_id,
+                "--artifacts",
+                str(target),
+                "--root",
+                str(root),
+            ],
             env=env,
             capture_output=True,
             text=True,
@@ -94,24 +104,25 @@ def cpython_artifact(spec: FunctionSpec, cache: Path, python: str) -> tuple[Path
             check=False,
         )
         if result.returncode == 0 and (target / "lambda_runtime").is_dir():
-            return target, f"NATIVE=0 artifact {target.relative_to(ROOT)}"
+            return target, f"NATIVE=0 artifact {target}"
         reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
         print(
             f"  {spec.logical_id}: NATIVE=0 packaging failed ({reason[0]}); using the source tree", flush=True
         )
-    return ROOT, "source tree (PYTHONPATH=src:build/runtime:.)"
+    return root, "source tree (PYTHONPATH=src:build/runtime:.)"
 
 
-def pythonpath_for(artifact: Path) -> str:
-    if artifact == ROOT:
-        return os.pathsep.join(str(ROOT / p) for p in ("src", "build/runtime", "."))
+def pythonpath_for(artifact: Path, root: Path) -> str:
+    """The NATIVE=0 artifact holds everything; the source tree needs src, the runtime and the root."""
+    if artifact == root:
+        return os.pathsep.join(str(p) for p in (root / "src", RUNTIME_DIR, root))
     return str(artifact)
 
 
 def plan_function(spec: FunctionSpec, args: argparse.Namespace, home: Path) -> Plan | str:
     """Commands and environments of every variant; a string says why the function is skipped."""
     try:
-        event, event_source = sample_event(ROOT, spec)
+        event, event_source = sample_event(args.root, spec)
     except LookupError as exc:
         return str(exc)
     base = {"AWS_LAMBDA_FUNCTION_NAME": spec.logical_id, "memory_mb": spec.memory_mb}
@@ -133,8 +144,8 @@ def plan_function(spec: FunctionSpec, args: argparse.Namespace, home: Path) -> P
         if not is_elf(bootstrap):
             plan.notes.append(f"{bootstrap} is not a native binary: run `sam build` with NATIVE=1")
     else:
-        plan.notes.append(f"no native artifact at {bootstrap.relative_to(ROOT)}: run `sam build` (NATIVE=1)")
-    artifact, source = cpython_artifact(spec, args.cache_dir, args.python)
+        plan.notes.append(f"no native artifact at {bootstrap}: run `sam build` (NATIVE=1)")
+    artifact, source = cpython_artifact(spec, args.root, args.cache_dir, args.python)
     plan.notes.append(f"cpython baseline: {source}")
     cpy_env = lambda_env(
         handler=spec.handler,
@@ -142,7 +153,11 @@ def plan_function(spec: FunctionSpec, args: argparse.Namespace, home: Path) -> P
         memory_mb=spec.memory_mb,
         task_root=artifact,
         home=home,
-        extra={**spec.environment, "PYTHONPATH": pythonpath_for(artifact), "PYTHONUNBUFFERED": "1"},
+        extra={
+            **spec.environment,
+            "PYTHONPATH": pythonpath_for(artifact, args.root),
+            "PYTHONUNBUFFERED": "1",
+        },
     )
     plan.variants["cpython"] = Variant("cpython", [args.python, "-m", "lambda_runtime"], cpy_env, artifact)
     if spec.boto3_clients and not args.no_boto3:
@@ -186,10 +201,13 @@ def summarize_plan(plan: Plan, imports: dict[str, Any] | None, zip_bytes: int | 
         row[name] = summarize([s.cold_ms for s in variant.samples])
         medians[name] = float(row[name]["median_ms"])
         warm = summarize([s.warm_ms for s in variant.samples])
-        rss = max(s.max_rss_mb for s in variant.samples)
+        rss_values = [s.max_rss_mb for s in variant.samples if s.max_rss_mb is not None]
+        rss = max(rss_values) if rss_values else None
         suffix = {"native": "native", "cpython": "cpython", "cpython_boto3": "cpython_boto3"}[name]
         row[f"warm_{suffix}_ms"] = warm["median_ms"]
-        row[f"max_rss_{suffix}_mb" if name != "native" else "max_rss_mb"] = round(rss, 1)
+        row[f"max_rss_{suffix}_mb" if name != "native" else "max_rss_mb"] = (
+            None if rss is None else round(rss, 1)
+        )
     row["ratio_native_to_cpython"] = ratio(medians.get("native"), medians.get("cpython"))
     row["ratio_native_to_cpython_boto3"] = ratio(medians.get("native"), medians.get("cpython_boto3"))
     row["speedup_vs_cpython"] = ratio(medians.get("cpython"), medians.get("native"))
@@ -210,9 +228,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--runs", type=int, default=30, help="cold starts per function and variant (default 30)"
     )
-    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
-    parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build")
-    parser.add_argument("--cache-dir", type=Path, default=ROOT / ".cache" / "coldstart" / "cpython")
+    parser.add_argument("--root", type=Path, default=ROOT, help="project root (functions/, events/)")
+    parser.add_argument("--template", type=Path, help="default: ROOT/template.yaml")
+    parser.add_argument("--build-dir", type=Path, help="default: ROOT/.aws-sam/build")
+    parser.add_argument(
+        "--cache-dir", type=Path, help="NATIVE=0 artifacts (default: ROOT/.cache/coldstart/cpython)"
+    )
     parser.add_argument("--python", default=sys.executable, help="the CPython of the baseline")
     parser.add_argument("--functions", nargs="*", help="logical ids to run (default: all)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "coldstart.json")
@@ -226,12 +247,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    args.root = args.root.resolve()
+    args.template = args.template or args.root / "template.yaml"
+    args.build_dir = args.build_dir or args.root / ".aws-sam" / "build"
+    args.cache_dir = (args.cache_dir or args.root / ".cache" / "coldstart" / "cpython").resolve()
     return args
 
 
 def run_local(args: argparse.Namespace) -> int:
     """Local mode; returns the exit status (non-zero when nothing could be measured)."""
-    specs, source = discover(ROOT, args.template)
+    specs, source = discover(args.root, args.template)
     if args.functions:
         unknown = set(args.functions) - {s.logical_id for s in specs}
         if unknown:

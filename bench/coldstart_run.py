@@ -24,7 +24,7 @@ class Sample:
 
     cold_ms: float
     warm_ms: float
-    max_rss_mb: float
+    max_rss_mb: float | None
 
 
 class RunFailed(Exception):
@@ -39,6 +39,24 @@ def _describe(post: Post) -> str:
     if isinstance(data, dict):
         return f"{data.get('errorType')}: {data.get('errorMessage')}"
     return str(data)[:300]
+
+
+def _next_post(api: FakeRuntimeApi, proc: subprocess.Popen[bytes], timeout_s: float) -> Post:
+    """The runtime's next post; ``RunFailed`` if the process exits first or nothing comes in time."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return api.wait_post(0.05)
+        except TimeoutError:
+            pass
+        code = proc.poll()
+        if code is not None:
+            try:  # it may have posted just before exiting
+                return api.wait_post(0.2)
+            except TimeoutError:
+                raise RunFailed(f"the bootstrap exited with code {code} before answering") from None
+        if time.monotonic() > deadline:
+            raise RunFailed(f"no answer within {timeout_s:.0f} s")
 
 
 def measure(
@@ -62,10 +80,7 @@ def measure(
         try:
             posts = []
             for _ in (first, second):
-                try:
-                    post = api.wait_post(timeout_s)
-                except TimeoutError:
-                    raise RunFailed(f"no answer within {timeout_s:.0f} s") from None
+                post = _next_post(api, proc, timeout_s)
                 if post.kind != "response":
                     raise RunFailed(f"{post.kind}: {_describe(post)}")
                 posts.append(post)
@@ -73,9 +88,10 @@ def measure(
             if served is None:  # cannot happen: the response for it arrived
                 raise RunFailed("the second invocation was never handed out")
         except RunFailed as failure:
-            proc.kill()
-            _, _, rusage = os.wait4(proc.pid, 0)
-            proc.returncode = -signal.SIGKILL
+            if proc.returncode is None:
+                proc.kill()
+                _, _, rusage = os.wait4(proc.pid, 0)
+                proc.returncode = -signal.SIGKILL
             output.seek(0)
             tail = output.read()[-1500:].decode(errors="replace").strip()
             raise RunFailed(
@@ -86,11 +102,10 @@ def measure(
                 proc.kill()
                 _, _, rusage = os.wait4(proc.pid, 0)
                 proc.returncode = -signal.SIGKILL
-    assert rusage is not None
     return Sample(
         cold_ms=(posts[0].at - started) * 1000,
         warm_ms=(posts[1].at - served) * 1000,
-        max_rss_mb=rusage.ru_maxrss / 1024,
+        max_rss_mb=None if rusage is None else rusage.ru_maxrss / 1024,  # None: it exited by itself
     )
 
 
