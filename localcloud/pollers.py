@@ -117,7 +117,7 @@ class SqsBatcher:
                     got = self._receive(self.batch_size - len(batch), 0)
                     if not got:
                         stop.wait(min(remaining, 0.05))
-                batch.extend(got)
+                _merge(batch, got)
             if batch and (len(batch) >= self.batch_size or self.window_s <= 0):
                 break
         return batch
@@ -153,6 +153,19 @@ class SqsBatcher:
             for failure in resp.get("Failed", []):
                 LOG.warning("%s: could not delete a message: %s", self.queue_url, failure)
         return deleted
+
+
+def _merge(batch: list[dict[str, Any]], got: list[dict[str, Any]]) -> None:
+    """Add received messages; one received again (its visibility timeout ran out while the batch
+    was gathering) replaces the earlier copy, whose receipt handle is no longer valid."""
+    index = {m["MessageId"]: i for i, m in enumerate(batch)}
+    for message in got:
+        at = index.get(message["MessageId"])
+        if at is None:
+            index[message["MessageId"]] = len(batch)
+            batch.append(message)
+        else:
+            batch[at] = message
 
 
 def _attribute(value: Mapping[str, Any]) -> dict[str, Any]:
