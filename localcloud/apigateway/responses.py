@@ -17,6 +17,8 @@ DEFAULTS: dict[str, tuple[int, str]] = {
     "AUTHORIZER_FAILURE": (500, "Internal server error"),
     "BAD_REQUEST_PARAMETERS": (400, "Bad request"),
     "BAD_REQUEST_BODY": (400, "Invalid request body"),
+    "DEFAULT_4XX": (400, "Bad request"),
+    "DEFAULT_5XX": (500, "Internal server error"),
     "EXPIRED_TOKEN": (403, "Forbidden"),
     "INTEGRATION_FAILURE": (504, "Internal server error"),
     "INTEGRATION_TIMEOUT": (504, "Endpoint request timed out"),
@@ -38,12 +40,18 @@ DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
 class GatewayError(Exception):
     """Stop the request and answer with the gateway response of ``response_type``."""
 
-    def __init__(self, response_type: str, message: str | None = None, validation: str | None = None) -> None:
+    def __init__(
+        self,
+        response_type: str,
+        message: str | None = None,
+        validation: str | None = None,
+        status: int | None = None,
+    ) -> None:
         self.response_type = response_type
-        self.message = (
-            message if message is not None else DEFAULTS.get(response_type, (500, "Internal server error"))[1]
-        )
+        default_status, default_message = DEFAULTS.get(response_type, (500, "Internal server error"))
+        self.message = default_message if message is None else message
         self.validation = validation
+        self.status = default_status if status is None else status
         super().__init__(f"{response_type}: {self.message}")
 
 
@@ -64,7 +72,7 @@ def render_gateway_response(
     request_value: Callable[[str], str | None],
 ) -> HttpResponse:
     """The response for ``error``: its own configuration, else DEFAULT_4XX/5XX, else AWS's default."""
-    status, _ = DEFAULTS.get(error.response_type, (500, ""))
+    status = error.status
     context["error"] = {
         "message": error.message,
         "messageString": json.dumps(error.message),

@@ -524,8 +524,13 @@ class ApiGatewayFront:
                 raise ValueError("function error")
             status = int(result.get("statusCode", 200))
         except (ValueError, TypeError) as exc:
-            LOG.warning("apigateway: malformed Lambda proxy response from %s %s", op.method, op.resource_path)
-            raise GatewayError("API_CONFIGURATION_ERROR", "Internal server error") from exc
+            LOG.warning(
+                "apigateway: Lambda proxy error or malformed response from %s %s: %s",
+                op.method,
+                op.resource_path,
+                backend.body[:500],
+            )
+            raise GatewayError("DEFAULT_5XX", "Internal server error", status=502) from exc
         headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
         for key, values in (result.get("multiValueHeaders") or {}).items():
             headers[str(key)] = ",".join(str(v) for v in values)

@@ -33,7 +33,7 @@ def test_input_params() -> None:
 
 
 def test_util_functions() -> None:
-    assert _render("$util.escapeJavaScript($input.path('$.name'))") == "O\\'Neil \\\"Bob\\\""
+    assert _render("$util.escapeJavaScript($input.path('$.name'))") == 'O\\\'Neil \\"Bob\\"'
     assert _render("$util.urlEncode('a b&c')") == "a+b%26c"
     assert _render("$util.urlDecode('a+b%26c')") == "a b&c"
     assert _render("$util.base64Encode('hi there')") == "aGkgdGhlcmU="
