@@ -358,6 +358,18 @@ def main(root: Path = ROOT) -> None:
     )
     dup = envelope(14, "LIGHT_FLASH", "EXECUTED", dt=2500)
     write("persister", "duplicate-delivery", sns_records(p, "dup", [dup, dup]))
+    write(
+        "persister",
+        "two-finals-first-wins",
+        sns_records(
+            p,
+            "finals",
+            [
+                envelope(19, "DOOR_UNLOCK", "EXECUTED", dt=1500),
+                envelope(19, "DOOR_UNLOCK", "FAILED", dt=20000, reason="TIMEOUT"),
+            ],
+        ),
+    )
     write("persister", "invalid-body-not-json", sns_records(p, "notjson", ['{"eventId": ']))
     bad_service = envelope(16, "HORN_BLOW", "CREATED")
     bad_service["serviceType"] = "SUNROOF_OPEN"

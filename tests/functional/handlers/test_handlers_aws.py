@@ -1,0 +1,381 @@
+"""The AWS-calling handlers over every sample event of their folders, through the real path: the lean AWS
+client against a real moto server, and real HTTP servers on 127.0.0.1 for the broker, the subscriber and
+the disclosure authority. Side effects are checked in DynamoDB, SQS/SNS and on the HTTP fakes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from functions.disclosure.app import handler as disclosure
+from functions.distributor.app import handler as distributor
+from functions.lifecycle_checker.app import handler as checker
+from functions.lifecycle_scheduler.app import handler as scheduler
+from functions.persister.app import handler as persister
+from functions.vehicle_connector.app import handler as connector
+from remote_services.envelope import dumps, new_event, parse_event
+from remote_services.vehicles import decode_command
+from tests.functional.handlers.conftest import Cloud, Context, event_files, load
+from tests.functional.handlers.http_fakes import RecordingServer
+from tests.functional.handlers.make_events import VIN_FR, VIN_G1, VIN_G2, eid
+
+DAY_S = 86400
+
+
+def ids(files: list[Path]) -> list[str]:
+    return [f.stem for f in files]
+
+
+def failures(result: Any, event: dict[str, Any]) -> list[int]:
+    """The indexes of the records reported as failed."""
+    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    return [i for i, r in enumerate(event["Records"]) if r["messageId"] in failed]
+
+
+def bodies(messages: list[dict[str, Any]]) -> list[Any]:
+    return [json.loads(m["Body"]) for m in messages]
+
+
+# ------------------------------------------------------------------------------------------- persister
+# file -> (failed record indexes, {event n: (STATE status, failureReason, history statuses)}, released locks)
+PERSISTER: dict[str, tuple[list[int], dict[int, tuple[str, str | None, list[str]]], list[int]]] = {
+    "created": ([], {10: ("CREATED", None, ["CREATED"])}, []),
+    "lifecycle-with-late-running": (
+        [],
+        {11: ("EXECUTED", None, ["CREATED", "PENDING", "RUNNING", "EXECUTED"])},
+        [11],
+    ),
+    "failed-timeout": ([], {12: ("FAILED", "TIMEOUT", ["FAILED"])}, [12]),
+    "theft-alarm": ([], {13: ("EXECUTED", None, ["EXECUTED"])}, []),
+    "duplicate-delivery": ([], {14: ("EXECUTED", None, ["EXECUTED"])}, [14]),
+    "two-finals-first-wins": ([], {19: ("EXECUTED", None, ["EXECUTED", "FAILED"])}, [19]),
+    "invalid-body-not-json": ([0], {}, []),
+    "invalid-batch-mixed": (
+        [1, 2],
+        {15: ("CREATED", None, ["CREATED"]), 16: ("", None, []), 17: ("", None, [])},
+        [],
+    ),
+    "invalid-failed-without-reason": ([0], {18: ("", None, [])}, []),
+}
+
+
+@pytest.mark.parametrize("path", event_files("persister"), ids=ids(event_files("persister")))
+def test_persister(path: Path, cloud: Cloud) -> None:
+    want_failed, want_state, want_released = PERSISTER[path.stem]
+    event = load(path)
+    # every APP event of the file holds its vehicle's lock, as the creation workflow left it
+    locks = {}
+    for record in event["Records"]:
+        try:
+            env = json.loads(record["body"])
+        except ValueError:
+            continue
+        if env.get("source") == "APP" and "vin" in env:
+            locks[env["eventId"]] = env["vin"]
+            cloud.ddb.put_item(
+                TableName=cloud.lock_table, Item={"vin": {"S": env["vin"]}, "eventId": {"S": env["eventId"]}}
+            )
+    before = int(time.time())
+    result = persister(event, Context())
+    assert failures(result, event) == want_failed
+    assert bool(want_failed) == ("invalid" in path.stem)
+    for n, (status, reason, history) in want_state.items():
+        items = cloud.items(eid(n))
+        if not status:
+            assert items == {}, n
+            continue
+        state = items["STATE"]
+        assert state["status"]["S"] == status and state.get("failureReason", {}).get("S") == reason
+        assert int(state["statusRank"]["N"]) == {"CREATED": 0, "EXECUTED": 3, "FAILED": 3}[status]
+        assert before + 30 * DAY_S <= int(state["expiresAt"]["N"]) <= int(time.time()) + 30 * DAY_S
+        hist = sorted((k, v) for k, v in items.items() if k.startswith("H#"))
+        assert [v["status"]["S"] for _, v in hist] == history
+        assert all(k == f"H#{int(v['updatedMs']['N']):013d}#{v['status']['S']}" for k, v in hist)
+        assert all("expiresAt" in v for _, v in hist)
+    for event_id, vin in locks.items():
+        lock = cloud.ddb.get_item(TableName=cloud.lock_table, Key={"vin": {"S": vin}}).get("Item")
+        released = any(eid(n) == event_id for n in want_released)
+        assert (lock is None) is released, (event_id, lock)
+
+
+def test_persister_is_idempotent_and_never_goes_backwards(cloud: Cloud) -> None:
+    event = load(next(p for p in event_files("persister") if p.stem == "lifecycle-with-late-running"))
+    assert persister(event, Context()) == {"batchItemFailures": []}
+    first = cloud.items(eid(11))
+    assert persister(event, Context()) == {"batchItemFailures": []}  # the whole batch redelivered
+    assert cloud.items(eid(11)) == first
+    assert first["STATE"]["status"]["S"] == "EXECUTED"
+
+
+def test_persister_keeps_a_lock_held_by_another_event(cloud: Cloud) -> None:
+    event = load(next(p for p in event_files("persister") if p.stem == "failed-timeout"))
+    cloud.ddb.put_item(
+        TableName=cloud.lock_table, Item={"vin": {"S": VIN_G1}, "eventId": {"S": "someone-else"}}
+    )
+    assert persister(event, Context()) == {"batchItemFailures": []}
+    lock = cloud.ddb.get_item(TableName=cloud.lock_table, Key={"vin": {"S": VIN_G1}})["Item"]
+    assert lock["eventId"]["S"] == "someone-else"
+
+
+# ----------------------------------------------------------------------------------------- distributor
+# file -> (failed indexes, pushes [(event n, result, reason)])
+DISTRIBUTOR: dict[str, tuple[list[int], list[tuple[int, str, str | None]]]] = {
+    "executed": ([], [(20, "EXECUTED", None)]),
+    "failed-broker-unavailable": ([], [(21, "FAILED", "BROKER_UNAVAILABLE")]),
+    "theft-alarm": ([], [(22, "EXECUTED", None)]),
+    "duplicate-finals": ([], [(23, "EXECUTED", None)]),  # the second final and the duplicate: no push
+    "invalid-not-an-envelope": ([0], []),
+    "invalid-unknown-status": ([0], []),
+}
+
+
+@pytest.mark.parametrize("path", event_files("distributor"), ids=ids(event_files("distributor")))
+def test_distributor(
+    path: Path, cloud: Cloud, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    want_failed, want_pushes = DISTRIBUTOR[path.stem]
+    event = load(path)
+    with RecordingServer() as subscriber:
+        monkeypatch.setenv("SUBSCRIBER_URL", subscriber.url)
+        result = distributor(event, Context())
+    assert failures(result, event) == want_failed
+    pushed = subscriber.bodies
+    assert [(p["notificationId"], p["result"], p.get("reason")) for p in pushed] == [
+        (eid(n), r, reason) for n, r, reason in want_pushes
+    ]
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert len(emf) == len(pushed)
+    for push, doc in zip(pushed, emf, strict=True):
+        env = parse_event(
+            json.loads(
+                next(
+                    r["body"]
+                    for r in event["Records"]
+                    if json.loads(r["body"])["eventId"] == push["notificationId"]
+                )
+            )
+        )
+        assert push == {
+            k: v
+            for k, v in {
+                "notificationId": env["eventId"],
+                "vin": env["vin"],
+                "service": env["serviceType"],
+                "result": env["status"],
+                "reason": env.get("failureReason"),
+                "source": env["source"],
+                "firstSeenMs": env["firstSeenMs"],
+                "pushedMs": push["pushedMs"],
+            }.items()
+            if v is not None
+        }
+        assert doc["_aws"]["CloudWatchMetrics"] == [
+            {
+                "Namespace": "RemoteServices",
+                "Dimensions": [["ServiceType", "Colour"]],
+                "Metrics": [{"Name": "EndToEndLatency", "Unit": "Milliseconds"}],
+            }
+        ]
+        assert doc["ServiceType"] == env["serviceType"] and doc["Colour"] == env["colour"]
+        assert doc["EndToEndLatency"] == [float(push["pushedMs"] - env["firstSeenMs"])]
+        assert "PUSH" in cloud.items(env["eventId"])
+
+
+def test_distributor_releases_the_claim_when_the_push_fails(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = load(next(p for p in event_files("distributor") if p.stem == "executed"))
+    with RecordingServer() as subscriber:
+        monkeypatch.setenv("SUBSCRIBER_URL", subscriber.url)
+        subscriber.default = 503
+        assert failures(distributor(event, Context()), event) == [0]  # SQS will retry it (then the DLQ)
+        assert subscriber.requests == 3 and "PUSH" not in cloud.items(eid(20))
+        subscriber.default = 200
+        assert distributor(event, Context()) == {"batchItemFailures": []}  # the retry pushes it
+        assert [p["notificationId"] for p in subscriber.bodies] == [eid(20)]
+
+
+# ------------------------------------------------------------------------------------------- lifecycle
+# file -> (failed indexes, scheduled [(event n, expectStatus, expected ms)])
+SCHEDULER: dict[str, tuple[list[int], list[tuple[int, str, int]]]] = {
+    "created": ([], [(30, "CREATED", 2000)]),
+    "pending-and-running": ([], [(31, "PENDING", 15000), (31, "RUNNING", 60000)]),
+    "final-is-ignored": ([], []),
+    "invalid-vehicle-initiated-running": ([0], []),
+    "invalid-body-not-json": ([0], []),
+}
+
+
+@pytest.mark.parametrize(
+    "path", event_files("lifecycle_scheduler"), ids=ids(event_files("lifecycle_scheduler"))
+)
+def test_lifecycle_scheduler(path: Path, cloud: Cloud) -> None:
+    want_failed, want = SCHEDULER[path.stem]
+    event = load(path)
+    result = scheduler(event, Context())
+    assert failures(result, event) == want_failed
+    got = bodies(cloud.drain(cloud.delay_queue_url))  # the samples are in the past: due now, delay 0
+    assert [(m["event"]["eventId"], m["expectStatus"]) for m in got] == [(eid(n), s) for n, s, _ in want]
+    for message, (_, _, ms) in zip(got, want, strict=True):
+        assert message["dueMs"] == message["event"]["updatedMs"] + ms
+        assert parse_event(message["event"])["status"] == message["expectStatus"]
+
+
+def test_lifecycle_scheduler_delays_a_fresh_event(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIFECYCLE_TIME_SCALE", "0.5")
+    now = int(time.time() * 1000)
+    fresh = new_event(
+        event_id="fresh-1",
+        vin=VIN_G2,
+        service_type="CLIMATE_START",
+        status="RUNNING",
+        colour="blue",
+        first_seen_ms=now,
+        parameters={"targetTemperatureC": 20},
+    )
+    record = {"messageId": "m-1", "body": dumps(fresh)}
+    assert scheduler({"Records": [record]}, Context()) == {"batchItemFailures": []}
+    assert cloud.drain(cloud.delay_queue_url) == []  # delayed: not visible yet
+    assert cloud.delayed(cloud.delay_queue_url) == 1
+
+
+# file -> (failed indexes, STATE seeds {event n: status}, timed out [event n], redelayed count)
+CHECKER: dict[str, tuple[list[int], dict[int, str], list[int], int]] = {
+    "due-no-progress-times-out": ([], {40: "PENDING"}, [40], 0),
+    "due-moved-on-dropped": ([], {41: "RUNNING"}, [], 0),
+    "due-already-final-dropped": ([], {43: "EXECUTED"}, [], 0),
+    "not-yet-due-redelayed": ([], {42: "RUNNING"}, [], 1),
+    "invalid-missing-due": ([0], {}, [], 0),
+    "invalid-event-not-an-envelope": ([0], {}, [], 0),
+}
+
+
+@pytest.mark.parametrize("path", event_files("lifecycle_checker"), ids=ids(event_files("lifecycle_checker")))
+def test_lifecycle_checker(path: Path, cloud: Cloud) -> None:
+    want_failed, seeds, want_timeouts, want_redelayed = CHECKER[path.stem]
+    for n, status in seeds.items():
+        cloud.ddb.put_item(
+            TableName=cloud.events_table,
+            Item={"eventId": {"S": eid(n)}, "sk": {"S": "STATE"}, "status": {"S": status}},
+        )
+    event = load(path)
+    result = checker(event, Context())
+    assert failures(result, event) == want_failed
+    published = cloud.drain(cloud.tap_url)
+    assert [json.loads(m["Body"])["eventId"] for m in published] == [eid(n) for n in want_timeouts]
+    for message in published:
+        failed = parse_event(json.loads(message["Body"]))
+        assert failed["status"] == "FAILED" and failed["failureReason"] == "TIMEOUT"
+        assert failed["updatedMs"] > failed["firstSeenMs"]
+        attrs = {k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()}
+        assert attrs == {
+            "status": "FAILED",
+            "serviceType": failed["serviceType"],
+            "source": "APP",
+            "colour": failed["colour"],
+            "final": "true",
+        }
+    assert cloud.delayed(cloud.delay_queue_url) == want_redelayed
+
+
+def test_lifecycle_checker_times_out_an_event_without_state(cloud: Cloud) -> None:
+    event = load(next(p for p in event_files("lifecycle_checker") if p.stem == "due-no-progress-times-out"))
+    assert checker(event, Context()) == {
+        "batchItemFailures": []
+    }  # nothing stored at all: still a final state
+    assert [json.loads(m["Body"])["failureReason"] for m in cloud.drain(cloud.tap_url)] == ["TIMEOUT"]
+
+
+# ----------------------------------------------------------------------------------- vehicle_connector
+# file -> (failed indexes, commands [(event n, generation)])
+CONNECTOR: dict[str, tuple[list[int], list[tuple[int, str]]]] = {
+    "g1-horn-blow": ([], [(50, "G1")]),
+    "g2-climate-start": ([], [(51, "G2")]),
+    "two-generations": ([], [(52, "G1"), (53, "G2")]),
+    "invalid-not-enriched": ([0], []),
+    "invalid-not-pending": ([0], []),
+}
+
+
+@pytest.mark.parametrize("path", event_files("vehicle_connector"), ids=ids(event_files("vehicle_connector")))
+def test_vehicle_connector(path: Path, cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    want_failed, want = CONNECTOR[path.stem]
+    event = load(path)
+    with RecordingServer() as broker:
+        monkeypatch.setenv("BROKER_URL", broker.url)
+        result = connector(event, Context())
+    assert failures(result, event) == want_failed
+    assert len(broker.bodies) == len(want)
+    envelopes = {e["eventId"]: e for e in (json.loads(r["body"]) for r in event["Records"])}
+    for body, (n, generation) in zip(broker.bodies, want, strict=True):
+        command = decode_command(body["topic"], body["payload"])
+        assert command["eventId"] == eid(n) and command["generation"] == generation
+        source = envelopes[eid(n)]
+        assert command["vin"] == source["vin"] and command["parameters"] == source["parameters"]
+        assert body["correlationId"] == source["traceId"]
+    assert cloud.drain(cloud.tap_url) == []  # nothing failed: nothing published
+
+
+def test_vehicle_connector_publishes_broker_unavailable(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = load(next(p for p in event_files("vehicle_connector") if p.stem == "two-generations"))
+    with RecordingServer() as broker:
+        broker.default = 503
+        monkeypatch.setenv("BROKER_URL", broker.url)
+        assert connector(event, Context()) == {"batchItemFailures": []}  # handled: the event is final now
+        assert broker.requests == 6  # 3 attempts per command
+    published = [json.loads(m["Body"]) for m in cloud.drain(cloud.tap_url)]
+    assert sorted((p["eventId"], p["status"], p["failureReason"]) for p in published) == sorted(
+        [(eid(52), "FAILED", "BROKER_UNAVAILABLE"), (eid(53), "FAILED", "BROKER_UNAVAILABLE")]
+    )
+
+
+# ------------------------------------------------------------------------------------------ disclosure
+DISCLOSURE: dict[str, tuple[list[int], list[tuple[int, str, str]]]] = {
+    "de-door-unlock-executed": ([], [(60, "DE", VIN_G2)]),
+    "fr-theft-alarm": ([], [(61, "FR", VIN_FR)]),
+    "invalid-body-not-json": ([0], []),
+}
+
+
+@pytest.mark.parametrize("path", event_files("disclosure"), ids=ids(event_files("disclosure")))
+def test_disclosure(path: Path, cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    want_failed, want = DISCLOSURE[path.stem]
+    event = load(path)
+    with RecordingServer() as authority:
+        monkeypatch.setenv("DISCLOSURE_URL", authority.url)
+        result = disclosure(event, Context())
+    assert failures(result, event) == want_failed
+    assert [(r["eventId"], r["country"], r["vin"]) for r in authority.bodies] == [
+        (eid(n), c, v) for n, c, v in want
+    ]
+    for record in authority.bodies:
+        assert record["recordId"] == f"{record['eventId']}#{record['status']}"
+
+
+def test_disclosure_reports_a_failed_post(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    event = load(next(p for p in event_files("disclosure") if p.stem == "fr-theft-alarm"))
+    with RecordingServer() as authority:
+        authority.default = 500
+        monkeypatch.setenv("DISCLOSURE_URL", authority.url)
+        assert failures(disclosure(event, Context()), event) == [0]
+        assert authority.requests == 3
+
+
+def test_every_sample_has_an_expectation() -> None:
+    for folder, table in (
+        ("persister", PERSISTER),
+        ("distributor", DISTRIBUTOR),
+        ("lifecycle_scheduler", SCHEDULER),
+        ("lifecycle_checker", CHECKER),
+        ("vehicle_connector", CONNECTOR),
+        ("disclosure", DISCLOSURE),
+    ):
+        assert sorted(f.stem for f in event_files(folder)) == sorted(table), folder
+        for name, expectation in table.items():
+            assert bool(expectation[0]) == ("invalid" in name), (folder, name)
