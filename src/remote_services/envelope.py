@@ -132,9 +132,8 @@ def parse_event(data: object) -> Envelope:
     status = _one_of(data, "status", tuple(RANKS))
     _one_of(data, "source", SOURCES)
     _one_of(data, "colour", COLOURS)
-    first, updated = _ms(data, "firstSeenMs"), _ms(data, "updatedMs")
-    if updated < first:
-        raise ValidationError("updatedMs", f"is before firstSeenMs ({updated} < {first})")
+    _ms(data, "firstSeenMs")
+    _ms(data, "updatedMs")  # may precede firstSeenMs by clock skew (broker vs API clocks): accepted
     _str(data, "traceId", 512, allow_empty=True)
     if not isinstance(data["parameters"], dict):
         raise ValidationError("parameters", f"must be an object, got {type(data['parameters']).__name__}")

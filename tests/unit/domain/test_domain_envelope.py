@@ -55,7 +55,7 @@ def test_new_event_fills_defaults_and_round_trips() -> None:
         ({"colour": "red"}, "colour", "blue, green"),
         ({"source": "CLOUD"}, "source", "APP, VEHICLE"),
         ({"firstSeenMs": "yesterday"}, "firstSeenMs", "non-negative integer"),
-        ({"updatedMs": 1}, "updatedMs", "before firstSeenMs"),
+        ({"updatedMs": -1}, "updatedMs", "non-negative integer"),
         ({"firstSeenMs": True}, "firstSeenMs", "non-negative integer"),
         ({"specVersion": "2.0"}, "specVersion", "'1.0'"),
         ({"parameters": []}, "parameters", "object"),
