@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -51,7 +52,7 @@ class Front:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
             def _body(self) -> bytes:
@@ -61,7 +62,13 @@ class Front:
             def _reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
                 self.send_response(status)
                 for key, value in headers:
-                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                    if key.lower() not in (
+                        "content-length",
+                        "transfer-encoding",
+                        "connection",
+                        "server",
+                        "date",
+                    ):
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -71,7 +78,7 @@ class Front:
                 body = self._body()
                 match = _INVOKE.match(self.path)
                 if match and self.command == "POST":
-                    self._invoke(function_name(urllib.request.unquote(match.group(1))), body)
+                    self._invoke(function_name(urllib.parse.unquote(match.group(1))), body)
                     return
                 self._forward(body)
 
@@ -79,8 +86,9 @@ class Front:
                 handler = front.functions.get(name)
                 if handler is None:
                     error = {"Type": "User", "Message": f"Function not found: {name}"}
-                    self._reply(404, [("x-amzn-ErrorType", "ResourceNotFoundException")],
-                                json.dumps(error).encode())
+                    self._reply(
+                        404, [("x-amzn-ErrorType", "ResourceNotFoundException")], json.dumps(error).encode()
+                    )
                     return
                 event = json.loads(body or b"{}")
                 front.invocations.append((name, event))
@@ -88,8 +96,11 @@ class Front:
                 try:
                     result = handler(event)
                 except Exception as exc:
-                    payload = {"errorMessage": str(exc), "errorType": type(exc).__name__,
-                               "stackTrace": traceback.format_tb(exc.__traceback__)}
+                    payload = {
+                        "errorMessage": str(exc),
+                        "errorType": type(exc).__name__,
+                        "stackTrace": traceback.format_tb(exc.__traceback__),
+                    }
                     headers.append(("X-Amz-Function-Error", "Unhandled"))
                     self._reply(200, headers, json.dumps(payload).encode())
                     return
@@ -141,8 +152,12 @@ def local_cloud(monkeypatch: Any) -> Iterator[Front]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     config = json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{moto_port}/moto-api/config", data=config,
-                                     method="POST", headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{moto_port}/moto-api/config",
+        data=config,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     urllib.request.urlopen(request, timeout=10).close()
     try:
         yield front
@@ -163,8 +178,9 @@ def substitute(path: Path, values: dict[str, str]) -> str:
 
 def run_execution(sfn: Any, machine_arn: str, payload: Any, timeout_s: float = 30.0) -> dict[str, Any]:
     """Start an execution and wait (bounded) until it leaves RUNNING."""
-    arn = sfn.start_execution(stateMachineArn=machine_arn, name=uuid.uuid4().hex,
-                              input=json.dumps(payload))["executionArn"]
+    arn = sfn.start_execution(stateMachineArn=machine_arn, name=uuid.uuid4().hex, input=json.dumps(payload))[
+        "executionArn"
+    ]
     deadline = time.monotonic() + timeout_s
     while True:
         described: dict[str, Any] = sfn.describe_execution(executionArn=arn)

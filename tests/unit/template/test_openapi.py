@@ -1,0 +1,210 @@
+"""api/openapi.yaml: the request model is the published schema, and the VTL mapping templates
+turn every outcome into the contract's JSON (rendered with the local cloud's VTL engine)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from localcloud.apigateway.vtl import VtlInput, render
+from remote_services import catalog
+from tests.unit.template.cfn_yaml import ROOT, load
+
+API: dict[str, Any] = load(ROOT / "api" / "openapi.yaml")
+OPS: dict[str, Any] = API["paths"]["/v1/vehicles/{vin}/services/{service}"]
+ARN = "arn:aws:states:eu-central-1:123456789012:stateMachine:dev-blue-event-creation"
+VIN = "WVWZZZ1JZXW000001"
+SUB = "3c0e9a5e-0f5b-4f43-9b59-2f6a8d1c0a11"
+
+
+def substituted(value: Any, names: dict[str, str]) -> str:
+    """A template value as CloudFormation resolves it (Fn::Sub with the given names)."""
+    if isinstance(value, str):
+        return value
+    text: str = value["Fn::Sub"]
+    assert set(re.findall(r"\$\{([\w:.]+)\}", text)) <= set(names), text
+    return re.sub(r"\$\{([\w:.]+)\}", lambda m: names[m.group(1)], text)
+
+
+def context(**extra: Any) -> dict[str, Any]:
+    return {
+        "requestId": "req-1",
+        "requestTimeEpoch": 1764000000123,
+        "xrayTraceId": "Root=1-abc",
+        "authorizer": {"claims": {"sub": SUB}},
+        "responseOverride": {},
+        **extra,
+    }
+
+
+def post_request(body: str) -> dict[str, Any]:
+    integration = OPS["post"]["x-amazon-apigateway-integration"]
+    template = substituted(
+        integration["requestTemplates"]["application/json"], {"EventCreationStateMachine": ARN}
+    )
+    out = render(template, VtlInput(body, path={"vin": VIN, "service": "HORN_BLOW"}), context(), {})
+    request: dict[str, Any] = json.loads(out)
+    return request
+
+
+def post_response(execution: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    integration = OPS["post"]["x-amazon-apigateway-integration"]
+    template = integration["responses"]["default"]["responseTemplates"]["application/json"]
+    ctx = context()
+    out = render(template, VtlInput(json.dumps(execution)), ctx, {})
+    return int(ctx["responseOverride"].get("status", 200)), json.loads(out)
+
+
+def get_response(items: list[dict[str, Any]], vin: str = VIN) -> tuple[int, dict[str, Any]]:
+    integration = OPS["get"]["x-amazon-apigateway-integration"]
+    template = integration["responses"]["default"]["responseTemplates"]["application/json"]
+    ctx = context()
+    out = render(
+        template,
+        VtlInput(json.dumps({"Items": items, "Count": len(items)}), path={"vin": vin, "service": "e-1"}),
+        ctx,
+        {},
+    )
+    return int(ctx["responseOverride"].get("status", 200)), json.loads(out)
+
+
+def test_request_model_is_the_published_schema() -> None:
+    published = json.loads((ROOT / "schemas" / "service-request.schema.json").read_text())
+    assert API["components"]["schemas"]["ServiceRequest"] == published
+    body = OPS["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/ServiceRequest"}
+    assert OPS["post"]["x-amazon-apigateway-request-validator"] == "body-and-params"
+    assert API["x-amazon-apigateway-request-validators"]["body-and-params"] == {
+        "validateRequestBody": True,
+        "validateRequestParameters": True,
+    }
+
+
+def test_path_parameters_are_constrained() -> None:
+    vin = API["components"]["parameters"]["Vin"]["schema"]["pattern"]
+    assert re.fullmatch(vin, VIN) and not re.fullmatch(vin, "WVWZZZ1JZXW00000I")
+    (service,) = [p for p in OPS["post"]["parameters"] if p.get("name") == "service"]
+    app_types = [n for n, s in catalog.SERVICES.items() if s["initiator"] != catalog.VEHICLE]
+    assert service["schema"]["enum"] == app_types
+    assert "THEFT_ALARM" not in app_types
+
+
+def test_gateway_responses_give_json_for_bad_input_and_auth() -> None:
+    responses = API["x-amazon-apigateway-gateway-responses"]
+    for kind in ("BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS"):
+        assert responses[kind]["statusCode"] == "400"
+        body = responses[kind]["responseTemplates"]["application/json"]
+        assert json.loads(body.replace("$context.error.validationErrorString", "x")) == {
+            "error": "VALIDATION_FAILED",
+            "message": "x",
+        }
+    for kind in ("UNAUTHORIZED", "ACCESS_DENIED", "DEFAULT_5XX", "DEFAULT_4XX"):
+        body = responses[kind]["responseTemplates"]["application/json"]
+        assert set(json.loads(body.replace("$context.error.messageString", '"m"'))) == {"error", "message"}
+
+
+def test_cognito_user_pool_authorizer_on_both_methods() -> None:
+    scheme = API["components"]["securitySchemes"]["CognitoUserPool"]
+    assert scheme["x-amazon-apigateway-authorizer"]["type"] == "cognito_user_pools"
+    assert OPS["post"]["security"] == OPS["get"]["security"] == [{"CognitoUserPool": []}]
+
+
+def test_post_starts_the_creation_workflow_with_the_contract_input() -> None:
+    request = post_request('{"parameters": {"durationS": 5}}')
+    assert request["stateMachineArn"] == ARN
+    assert json.loads(request["input"]) == {
+        "eventId": "req-1",
+        "vin": VIN,
+        "serviceType": "HORN_BLOW",
+        "parameters": {"durationS": 5},
+        "owner": SUB,
+        "firstSeenMs": 1764000000123,
+        "requestEpochS": 1764000000,
+        "traceId": "Root=1-abc",
+    }
+
+
+@pytest.mark.parametrize("body", ["", "{}", '{"parameters": null}'])
+def test_post_without_parameters_sends_an_empty_object(body: str) -> None:
+    assert json.loads(post_request(body)["input"])["parameters"] == {}
+
+
+def test_post_response_maps_the_workflow_output_to_the_status() -> None:
+    accepted = {"statusCode": 202, "body": {"eventId": "req-1", "status": "PENDING"}}
+    assert post_response({"status": "SUCCEEDED", "output": json.dumps(accepted)}) == (202, accepted["body"])
+    busy = {
+        "statusCode": 409,
+        "body": {"error": "VEHICLE_BUSY", "message": "the vehicle's \"lock\" isn't free"},
+    }
+    assert post_response({"status": "SUCCEEDED", "output": json.dumps(busy)}) == (409, busy["body"])
+    for status in ("FAILED", "TIMED_OUT"):
+        code, body = post_response({"status": status, "error": "States.Runtime", "cause": "x"})
+        assert code == 500 and body["error"] == "INTERNAL"
+
+
+def _state(owner: str = SUB, vin: str = VIN, **extra: Any) -> dict[str, Any]:
+    return {
+        "eventId": {"S": "e-1"},
+        "sk": {"S": "STATE"},
+        "vin": {"S": vin},
+        "serviceType": {"S": "HORN_BLOW"},
+        "status": {"S": "EXECUTED"},
+        "owner": {"S": owner},
+        **extra,
+    }
+
+
+def _history(ms: int, status: str) -> dict[str, Any]:
+    return {
+        "eventId": {"S": "e-1"},
+        "sk": {"S": f"H#{ms:013d}#{status}"},
+        "status": {"S": status},
+        "updatedMs": {"N": str(ms)},
+    }
+
+
+def test_get_builds_status_and_history_from_the_items() -> None:
+    items = [_history(1, "CREATED"), _history(2, "PENDING"), _history(5, "EXECUTED"), _state()]
+    assert get_response(items) == (
+        200,
+        {
+            "eventId": "e-1",
+            "vin": VIN,
+            "serviceType": "HORN_BLOW",
+            "status": "EXECUTED",
+            "history": [
+                {"status": "CREATED", "updatedMs": 1},
+                {"status": "PENDING", "updatedMs": 2},
+                {"status": "EXECUTED", "updatedMs": 5},
+            ],
+        },
+    )
+    failed = [_history(1, "FAILED"), _state(status={"S": "FAILED"}, failureReason={"S": "TIMEOUT"})]
+    code, body = get_response(failed)
+    assert (code, body["status"], body["failureReason"]) == (200, "FAILED", "TIMEOUT")
+
+
+def test_get_answers_404_for_unknown_or_foreign_vin_and_403_for_another_owner() -> None:
+    assert get_response([])[0] == 404
+    assert get_response([_history(1, "CREATED")])[0] == 404
+    assert get_response([_state()], vin="WVWZZZ1JZXW000002")[0] == 404
+    code, body = get_response([_state(owner="someone-else")])
+    assert (code, body["error"]) == (403, "NOT_OWNER")
+
+
+def test_get_queries_the_events_table_by_event_id() -> None:
+    integration = OPS["get"]["x-amazon-apigateway-integration"]
+    assert integration["uri"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:dynamodb:action/Query"
+    }
+    template = substituted(integration["requestTemplates"]["application/json"], {"EnvironmentName": "dev"})
+    query = json.loads(render(template, VtlInput("", path={"vin": VIN, "service": "e-1"}), context(), {}))
+    assert query == {
+        "TableName": "dev-events",
+        "KeyConditionExpression": "eventId = :eventId",
+        "ExpressionAttributeValues": {":eventId": {"S": "e-1"}},
+        "ConsistentRead": True,
+    }

@@ -1,0 +1,351 @@
+"""template.yaml: the operational rules of issue 3 (build method, runtime, DLQs, alarms, SSE,
+retention, least privilege, contracts), checked on the template as CloudFormation reads it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.template.cfn_yaml import ROOT, load, walk
+
+TEMPLATE = load(ROOT / "template.yaml")
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+GLOBAL_FN: dict[str, Any] = TEMPLATE["Globals"]["Function"]
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+
+
+def of_type(kind: str) -> dict[str, dict[str, Any]]:
+    return {lid: res for lid, res in RESOURCES.items() if res["Type"] == kind}
+
+
+FUNCTIONS = of_type("AWS::Serverless::Function")
+QUEUES = of_type("AWS::SQS::Queue")
+STATE_MACHINES = of_type("AWS::Serverless::StateMachine")
+
+
+def fn_prop(lid: str, name: str) -> Any:
+    """A function property, falling back to Globals like SAM does."""
+    props = FUNCTIONS[lid]["Properties"]
+    return props[name] if name in props else GLOBAL_FN.get(name)
+
+
+def getatt_target(value: Any) -> str:
+    assert isinstance(value, dict) and "Fn::GetAtt" in value, value
+    target: str = value["Fn::GetAtt"][0]
+    return target
+
+
+def test_the_nine_functions_of_the_contract() -> None:
+    expected = {
+        "ValidateFunction": "validate",
+        "EnrichFunction": "enrich",
+        "VehicleDecoderFunction": "vehicle_decoder",
+        "PersisterFunction": "persister",
+        "DistributorFunction": "distributor",
+        "LifecycleSchedulerFunction": "lifecycle_scheduler",
+        "LifecycleCheckerFunction": "lifecycle_checker",
+        "VehicleConnectorFunction": "vehicle_connector",
+        "DisclosureFunction": "disclosure",
+    }
+    assert {lid: FUNCTIONS[lid]["Properties"]["Handler"] for lid in FUNCTIONS} == {
+        lid: f"functions.{folder}.app.handler" for lid, folder in expected.items()
+    }
+    for folder in expected.values():
+        assert (ROOT / "functions" / folder / "app.py").is_file(), folder
+
+
+@pytest.mark.parametrize("lid", sorted(FUNCTIONS))
+def test_every_function_is_native_and_built_by_the_makefile(lid: str) -> None:
+    assert FUNCTIONS[lid]["Metadata"] == {"BuildMethod": "makefile"}
+    assert fn_prop(lid, "Runtime") == "provided.al2023"
+    assert fn_prop(lid, "Architectures") == ["x86_64"]
+    assert fn_prop(lid, "CodeUri") == "."
+    assert fn_prop(lid, "Tracing") == "Active"
+    assert fn_prop(lid, "MemorySize") == 128
+
+
+@pytest.mark.parametrize("lid", sorted(FUNCTIONS))
+def test_every_function_logs_json_to_its_own_group_with_retention(lid: str) -> None:
+    logging = FUNCTIONS[lid]["Properties"]["LoggingConfig"]
+    assert logging["LogFormat"] == "JSON"
+    group = RESOURCES[logging["LogGroup"]["Ref"]]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    name = FUNCTIONS[lid]["Properties"]["FunctionName"]["Fn::Sub"]
+    assert group["Properties"]["LogGroupName"]["Fn::Sub"] == f"/aws/lambda/{name}"
+
+
+def _callers_of(lid: str) -> list[str]:
+    """Resources other than the function itself that refer to it (workflows, the pipe)."""
+    found = []
+    for other, res in RESOURCES.items():
+        if other == lid:
+            continue
+        for _, node in walk(res):
+            if node == {"Fn::GetAtt": [lid, "Arn"]} or node == {"Ref": lid}:
+                found.append(other)
+                break
+    return found
+
+
+@pytest.mark.parametrize("lid", sorted(FUNCTIONS))
+def test_every_function_has_a_dead_lettered_trigger(lid: str) -> None:
+    """SQS-triggered functions read a queue with a redrive policy; the others are called
+    synchronously by a workflow or the pipe (whose source queue has a DLQ)."""
+    events = FUNCTIONS[lid]["Properties"].get("Events") or {}
+    if events:
+        for event in events.values():
+            assert event["Type"] == "SQS"
+            props = event["Properties"]
+            queue = RESOURCES[getatt_target(props["Queue"])]
+            assert "RedrivePolicy" in queue["Properties"], lid
+            assert props["BatchSize"] == 10
+            assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        return
+    callers = _callers_of(lid)
+    assert callers, f"{lid} has neither an SQS trigger nor a caller"
+    for caller in callers:
+        kind = RESOURCES[caller]["Type"]
+        assert kind in ("AWS::Serverless::StateMachine", "AWS::Pipes::Pipe", "AWS::IAM::Role"), (lid, caller)
+        if kind == "AWS::Pipes::Pipe":
+            source = RESOURCES[getatt_target(RESOURCES[caller]["Properties"]["Source"])]
+            assert "RedrivePolicy" in source["Properties"]
+
+
+def test_persister_reads_batches_of_ten_without_a_window() -> None:
+    props = FUNCTIONS["PersisterFunction"]["Properties"]["Events"]["PersisterMessages"]["Properties"]
+    assert props["BatchSize"] == 10
+    assert props["MaximumBatchingWindowInSeconds"] == 0
+
+
+def test_environment_variables_of_the_contract() -> None:
+    contract = {
+        "EVENTS_TABLE",
+        "LOCK_TABLE",
+        "EVENTS_TOPIC_ARN",
+        "LIFECYCLE_DELAY_QUEUE_URL",
+        "SUBSCRIBER_URL",
+        "BROKER_URL",
+        "DISCLOSURE_URL",
+        "ENVIRONMENT",
+        "COLOUR",
+        "LIFECYCLE_TIME_SCALE",
+        "EVENT_TTL_DAYS",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "LOG_LEVEL",
+    }
+    seen = set(GLOBAL_FN["Environment"]["Variables"])
+    for res in FUNCTIONS.values():
+        seen |= set(res["Properties"].get("Environment", {}).get("Variables", {}))
+    assert seen == contract
+    needs = {
+        "PersisterFunction": "LOCK_TABLE",
+        "DistributorFunction": "SUBSCRIBER_URL",
+        "LifecycleSchedulerFunction": "LIFECYCLE_DELAY_QUEUE_URL",
+        "LifecycleCheckerFunction": "LIFECYCLE_DELAY_QUEUE_URL",
+        "VehicleConnectorFunction": "BROKER_URL",
+        "DisclosureFunction": "DISCLOSURE_URL",
+    }
+    for lid, var in needs.items():
+        assert var in FUNCTIONS[lid]["Properties"]["Environment"]["Variables"], (lid, var)
+
+
+def test_no_iam_action_is_a_wildcard() -> None:
+    actions: list[tuple[str, str]] = []
+    for path, node in walk(RESOURCES):
+        if isinstance(node, dict) and "Action" in node and ("Effect" in node or "Sid" in node):
+            value = node["Action"]
+            for action in value if isinstance(value, list) else [value]:
+                actions.append((path, action))
+    assert len(actions) > 10
+    bad = [(p, a) for p, a in actions if not isinstance(a, str) or "*" in a]
+    assert bad == []
+
+
+def test_every_queue_is_encrypted_and_every_working_queue_has_a_dlq_with_an_alarm() -> None:
+    dlqs = {
+        getatt_target(q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for q in QUEUES.values()
+        if "RedrivePolicy" in q["Properties"]
+    }
+    working = set(QUEUES) - dlqs
+    assert working == {
+        "PersisterQueue",
+        "DistributorQueue",
+        "LifecycleQueue",
+        "LifecycleDelayQueue",
+        "OutgoingQueue",
+        "IncomingQueue",
+        "DisclosureQueue",
+    }
+    for lid, queue in QUEUES.items():
+        assert (
+            queue["Properties"].get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue["Properties"]
+        ), lid
+    for lid in working:
+        policy = QUEUES[lid]["Properties"]["RedrivePolicy"]
+        assert policy["maxReceiveCount"] == {"Ref": "MaxReceiveCount"}
+    alarmed = {}
+    for res in of_type("AWS::CloudWatch::Alarm").values():
+        props = res["Properties"]
+        if props["MetricName"] == "ApproximateNumberOfMessagesVisible" and props["Namespace"] == "AWS/SQS":
+            (dimension,) = props["Dimensions"]
+            assert dimension["Name"] == "QueueName"
+            alarmed[getatt_target(dimension["Value"])] = props
+    assert set(alarmed) == dlqs
+    for props in alarmed.values():
+        assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
+        assert props["AlarmActions"]
+
+
+def test_every_log_group_has_retention_and_every_component_logs() -> None:
+    groups = of_type("AWS::Logs::LogGroup")
+    assert all(g["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"} for g in groups.values())
+    for lid, machine in STATE_MACHINES.items():
+        props = machine["Properties"]
+        assert props["Type"] == "EXPRESS"
+        assert props["Tracing"] == {"Enabled": True}
+        assert props["Logging"]["Level"] in ("ERROR", "ALL")
+        (destination,) = props["Logging"]["Destinations"]
+        assert getatt_target(destination["CloudWatchLogsLogGroup"]["LogGroupArn"]) in groups, lid
+    api = RESOURCES["Api"]["Properties"]
+    assert getatt_target(api["AccessLogSetting"]["DestinationArn"]) in groups
+    json.loads(re.sub(r"\s+", "", api["AccessLogSetting"]["Format"]).replace("$context", "x"))
+    assert api["TracingEnabled"] is True
+    (setting,) = api["MethodSettings"]
+    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRate"}
+    assert setting["ThrottlingBurstLimit"] == {"Ref": "ApiThrottleBurst"}
+
+
+def test_tables_are_shared_encrypted_and_recoverable() -> None:
+    tables = of_type("AWS::DynamoDB::Table")
+    assert set(tables) == {"EventsTable", "VehicleLockTable", "VehicleRegistryTable", "WeightsTable"}
+    for lid, table in tables.items():
+        props = table["Properties"]
+        assert table["Condition"] == "DeployShared", lid
+        assert "${Colour}" not in props["TableName"]["Fn::Sub"], "shared persistence is not per colour"
+        assert props["SSESpecification"] == {"SSEEnabled": True}
+        assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    for lid in ("EventsTable", "VehicleLockTable"):
+        assert tables[lid]["Properties"]["TimeToLiveSpecification"] == {
+            "AttributeName": "expiresAt",
+            "Enabled": True,
+        }
+    (index,) = tables["EventsTable"]["Properties"]["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "byVin"
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["vin", "firstSeenMs"]
+
+
+def test_colour_specific_resources_carry_environment_and_colour() -> None:
+    named = {
+        "AWS::Serverless::Function": "FunctionName",
+        "AWS::SQS::Queue": "QueueName",
+        "AWS::SNS::Topic": "TopicName",
+        "AWS::Serverless::StateMachine": "Name",
+        "AWS::Pipes::Pipe": "Name",
+    }
+    for lid, res in RESOURCES.items():
+        key = named.get(res["Type"])
+        if key:
+            assert res["Properties"][key]["Fn::Sub"].startswith("${EnvironmentName}-${Colour}-"), lid
+
+
+def test_topic_is_encrypted_and_subscriptions_filter_as_the_contract_says() -> None:
+    assert RESOURCES["EventsTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    subs = {lid: res["Properties"] for lid, res in of_type("AWS::SNS::Subscription").items()}
+    assert all(p["RawMessageDelivery"] is True and p["Protocol"] == "sqs" for p in subs.values())
+    assert "FilterPolicy" not in subs["PersisterSubscription"]
+    assert subs["DistributorSubscription"]["FilterPolicy"] == {"final": ["true"]}
+    assert subs["LifecycleSubscription"]["FilterPolicy"] == {"final": ["false"]}
+    disclosure = subs["DisclosureSubscription"]
+    assert disclosure["FilterPolicyScope"] == "MessageBody"
+    assert disclosure["FilterPolicy"] == {
+        "vehicle": {"country": {"Ref": "DisclosureCountries"}},
+        "serviceType": {"Ref": "DisclosureServiceTypes"},
+    }
+    (policy,) = of_type("AWS::SQS::QueuePolicy").values()
+    queues = {q["Ref"] for q in policy["Properties"]["Queues"]}
+    assert queues == {getatt_target(p["Endpoint"]) for p in subs.values()}
+
+
+@pytest.mark.parametrize("lid", sorted(STATE_MACHINES))
+def test_asl_placeholders_match_the_definition_substitutions(lid: str) -> None:
+    props = STATE_MACHINES[lid]["Properties"]
+    text = (ROOT / props["DefinitionUri"]).read_text()
+    json.loads(text)
+    placeholders = set(re.findall(r"\$\{(\w+)\}", text))
+    assert placeholders == set(props["DefinitionSubstitutions"])
+
+
+def test_incoming_pipe_decodes_then_starts_the_workflow_fire_and_forget() -> None:
+    props = RESOURCES["IncomingPipe"]["Properties"]
+    assert getatt_target(props["Source"]) == "IncomingQueue"
+    assert props["SourceParameters"]["SqsQueueParameters"]["BatchSize"] == 10
+    assert getatt_target(props["Enrichment"]) == "VehicleDecoderFunction"
+    assert props["Target"] == {"Ref": "IncomingStateMachine"}
+    assert (
+        props["TargetParameters"]["StepFunctionStateMachineParameters"]["InvocationType"] == "FIRE_AND_FORGET"
+    )
+    role = RESOURCES[getatt_target(props["RoleArn"])]
+    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert {json.dumps(s["Resource"], sort_keys=True) for s in statements} == {
+        json.dumps(v, sort_keys=True) for v in (props["Source"], props["Enrichment"], props["Target"])
+    }
+
+
+def test_api_includes_the_openapi_file_and_the_waf_protects_its_stage() -> None:
+    body = RESOURCES["Api"]["Properties"]["DefinitionBody"]
+    assert body == {"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "api/openapi.yaml"}}}
+    rules = {r["Name"]: r for r in RESOURCES["WebAcl"]["Properties"]["Rules"]}
+    managed = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
+    assert managed == {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}
+    assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "WafRateLimit"}
+    association = RESOURCES["WebAclAssociation"]["Properties"]
+    assert "/restapis/${Api}/stages/${Api.Stage}" in association["ResourceArn"]["Fn::Sub"]
+
+
+def test_outputs() -> None:
+    assert {
+        "ApiUrl",
+        "EventsTableName",
+        "VehicleLockTableName",
+        "VehicleRegistryTableName",
+        "WeightsTableName",
+        "EventsTopicArn",
+        "IncomingQueueUrl",
+        "OutgoingQueueUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+    } <= set(TEMPLATE["Outputs"])
+
+
+def test_samconfig_builds_in_source_without_sams_cache() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    build = config["default"]["build"]["parameters"]
+    assert build["build_in_source"] is True
+    assert build.get("cached", False) is False
+
+
+@pytest.mark.skipif(not SAM.exists(), reason=".venv-sam/bin/sam is missing (make venv installs it)")
+def test_sam_validate_lint_is_clean(tmp_path: Path) -> None:
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [str(SAM), "validate", "--lint", "--template-file", str(ROOT / "template.yaml")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
