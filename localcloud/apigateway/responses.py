@@ -77,7 +77,8 @@ def render_gateway_response(
         "message": error.message,
         "messageString": json.dumps(error.message),
         "responseType": error.response_type,
-        "validationErrorString": error.validation or "",
+        # JSON-string safe, so that '"message": "$context.error.validationErrorString"' stays valid JSON
+        "validationErrorString": json.dumps(error.validation or "", ensure_ascii=False)[1:-1],
     }
     specific = config.get(error.response_type)
     fallback = config.get("DEFAULT_4XX" if status < 500 else "DEFAULT_5XX")

@@ -271,7 +271,7 @@ class ApiGatewayFront:
         try:
             self._validator.check_parameters(op, request.query, request.headers)
         except BadRequestParameters as exc:
-            raise GatewayError("BAD_REQUEST_PARAMETERS", str(exc)) from exc
+            raise GatewayError("BAD_REQUEST_PARAMETERS", str(exc), str(exc)) from exc
         try:
             self._validator.check_body(op, request.content_type, request.text)
         except BadRequestBody as exc:

@@ -117,14 +117,14 @@ class RequestValidator:
     def check_parameters(self, op: Operation, query: Mapping[str, str], headers: Mapping[str, str]) -> None:
         if not op.validator.parameters:
             return
-        lowered = {k.lower() for k in headers}
+        lowered = {k.lower(): v for k, v in headers.items()}
         missing = [
             p.name
             for p in op.parameters
             if p.required
             and (
-                (p.location == "query" and p.name not in query)
-                or (p.location == "header" and p.name.lower() not in lowered)
+                (p.location == "query" and not query.get(p.name, "").strip())
+                or (p.location == "header" and not lowered.get(p.name.lower(), "").strip())
             )
         ]
         if missing:
@@ -133,7 +133,8 @@ class RequestValidator:
     def check_body(self, op: Operation, content_type: str, body: str) -> None:
         if not op.validator.body or not op.body_schemas:
             return
-        schema = op.body_schemas.get(content_type) or op.body_schemas.get("application/json")
+        # the model of the request's content type, else the "$default" one, else no validation (as AWS)
+        schema = op.body_schemas.get(content_type) or op.body_schemas.get("$default")
         if schema is None:
             return
         try:

@@ -1,0 +1,228 @@
+"""The REAL api/openapi.yaml, intrinsics resolved against template.yaml by the provisioner's resolver,
+served by the API front against moto: its routes, validators, authorizer and VTL templates as written.
+The workflow is a stand-in (Choice/Pass) with the contract's output shape {statusCode, body}."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localcloud.apigateway import ApiGatewayFront
+from localcloud.cfn import Resolver, load_template, load_yaml
+from tests.functional.apigateway.conftest import ACCOUNT, REGION, Answer, LocalAws, call
+
+ROOT = Path(__file__).resolve().parents[3]
+ENVIRONMENT = "apitest"
+VIN = "WVWZZZ1JZXW000001"
+
+STAND_IN = {
+    "StartAt": "Check",
+    "States": {
+        "Check": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.vin", "StringMatches": "BAD*", "Next": "Invalid"},
+                {"Variable": "$.vin", "StringEquals": "WVWZZZ1JZXW00BUSY", "Next": "Busy"},
+            ],
+            "Default": "Accepted",
+        },
+        "Invalid": {
+            "Type": "Pass",
+            "Parameters": {
+                "statusCode": 400,
+                "body": {"error": "VALIDATION_FAILED", "message": 'vin: the VIN isn\'t valid "here"'},
+            },
+            "End": True,
+        },
+        "Busy": {
+            "Type": "Pass",
+            "Parameters": {"statusCode": 409, "body": {"error": "VEHICLE_BUSY", "message": "busy"}},
+            "End": True,
+        },
+        "Accepted": {
+            "Type": "Pass",
+            "Parameters": {"statusCode": 202, "body": {"eventId.$": "$.eventId", "status": "PENDING"}},
+            "End": True,
+        },
+    },
+}
+
+
+def resolve_real_openapi(state_machine_arn: str, pool_arn: str) -> dict[str, Any]:
+    """api/openapi.yaml as the provisioner hands it over: every intrinsic resolved."""
+    template = load_template(ROOT / "template.yaml")
+    resolver = Resolver(
+        template, {"EnvironmentName": ENVIRONMENT}, region=REGION, account_id=ACCOUNT, stack_name="apitest"
+    )
+    resolver.refs["EventCreationStateMachine"] = state_machine_arn
+    resolver.attrs["ApiGatewayRole"] = {"Arn": f"arn:aws:iam::{ACCOUNT}:role/api"}
+    resolver.attrs["UserPool"] = {"Arn": pool_arn}
+    doc = resolver.resolve(load_yaml((ROOT / "api" / "openapi.yaml").read_text(encoding="utf-8")))
+    assert isinstance(doc, dict)
+    return doc
+
+
+@pytest.fixture(scope="module")
+def real(local_aws: LocalAws) -> Iterator[tuple[str, str]]:
+    sfn = local_aws.client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="real-openapi-stand-in",
+        definition=json.dumps(STAND_IN),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+        type="EXPRESS",
+    )["stateMachineArn"]
+    local_aws.client("dynamodb").create_table(
+        TableName=f"{ENVIRONMENT}-events",
+        KeySchema=[
+            {"AttributeName": "eventId", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "eventId", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    front = ApiGatewayFront(
+        resolve_real_openapi(arn, local_aws.pool_arn),
+        aws_endpoint_url=local_aws.endpoint,
+        region=REGION,
+        stage="live",
+        user_pool={"id": local_aws.pool_id, "client_ids": [local_aws.client_id]},
+    )
+    try:
+        yield front.start(), arn
+    finally:
+        front.stop()
+
+
+def _post(
+    url: str, env: LocalAws, vin: str = VIN, body: str | None = '{"parameters": {"durationS": 5}}'
+) -> Answer:
+    return call(f"{url}/v1/vehicles/{vin}/services/HORN_BLOW", "POST", body, {"Authorization": env.id_token})
+
+
+def test_real_routes_are_built() -> None:
+    doc = resolve_real_openapi(
+        "arn:aws:states:us-east-1:1:stateMachine:x", "arn:aws:cognito-idp:us-east-1:1:userpool/p"
+    )
+    front = ApiGatewayFront(doc, aws_endpoint_url="http://127.0.0.1:9")
+    routes = {(m, r.path) for r in front.spec.resources for m in r.operations}
+    assert routes == {
+        ("POST", "/v1/vehicles/{vin}/services/{service}"),
+        ("GET", "/v1/vehicles/{vin}/services/{service}"),
+    }
+
+
+def test_post_starts_the_workflow_with_the_contract_input(real: tuple[str, str], local_aws: LocalAws) -> None:
+    url, arn = real
+    answer = _post(url, local_aws)
+
+    assert answer.status == 202, answer.text
+    request_id = answer.headers["x-amzn-RequestId"]
+    assert answer.json() == {"eventId": request_id, "status": "PENDING"}
+    sfn = local_aws.client("stepfunctions")
+    inputs = [
+        json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])
+        for e in sfn.list_executions(stateMachineArn=arn)["executions"]
+    ]
+    (sent,) = [i for i in inputs if i["eventId"] == request_id]
+    assert sent["vin"] == VIN
+    assert sent["serviceType"] == "HORN_BLOW"
+    assert sent["parameters"] == {"durationS": 5}
+    assert sent["owner"] == local_aws.sub
+    assert sent["requestEpochS"] == sent["firstSeenMs"] // 1000
+    assert sent["traceId"].startswith("1-")
+
+
+def test_post_without_body_sends_empty_parameters(real: tuple[str, str], local_aws: LocalAws) -> None:
+    assert _post(real[0], local_aws, body=None).status == 202
+
+
+def test_workflow_rejections_keep_their_status_and_message(
+    real: tuple[str, str], local_aws: LocalAws
+) -> None:
+    invalid = _post(real[0], local_aws, vin="BADVIN")
+    busy = _post(real[0], local_aws, vin="WVWZZZ1JZXW00BUSY")
+
+    assert invalid.status == 400
+    assert invalid.json() == {"error": "VALIDATION_FAILED", "message": 'vin: the VIN isn\'t valid "here"'}
+    assert busy.status == 409
+    assert busy.json() == {"error": "VEHICLE_BUSY", "message": "busy"}
+
+
+def test_bad_bodies_are_400_with_a_message(real: tuple[str, str], local_aws: LocalAws) -> None:
+    malformed = _post(real[0], local_aws, body='{"parameters": {')
+    violation = _post(real[0], local_aws, body='{"parameters": {"durationS": "long"}, "x": 1}')
+
+    assert malformed.status == 400
+    assert malformed.json()["error"] == "VALIDATION_FAILED"
+    assert malformed.json()["message"].startswith("[Invalid JSON:")
+    assert violation.status == 400
+    assert violation.json() == {
+        "error": "VALIDATION_FAILED",
+        "message": '[object instance has properties which are not allowed by the schema: ["x"], '
+        'instance type (string) does not match any allowed primitive type (allowed: ["integer"])'
+        " (at /parameters/durationS)]",
+    }
+
+
+def test_get_reads_status_and_history(real: tuple[str, str], local_aws: LocalAws) -> None:
+    event_id = str(uuid.uuid4())
+    ddb = local_aws.client("dynamodb")
+    table = f"{ENVIRONMENT}-events"
+    ddb.put_item(
+        TableName=table,
+        Item={
+            "eventId": {"S": event_id},
+            "sk": {"S": "STATE"},
+            "vin": {"S": VIN},
+            "serviceType": {"S": "HORN_BLOW"},
+            "status": {"S": "EXECUTED"},
+            "owner": {"S": local_aws.sub},
+        },
+    )
+    for ms, status in ((1764000000000, "CREATED"), (1764000000050, "PENDING"), (1764000000300, "EXECUTED")):
+        ddb.put_item(
+            TableName=table,
+            Item={
+                "eventId": {"S": event_id},
+                "sk": {"S": f"H#{ms}#{status}"},
+                "status": {"S": status},
+                "updatedMs": {"N": str(ms)},
+            },
+        )
+    headers = {"Authorization": local_aws.id_token}
+
+    answer = call(f"{real[0]}/v1/vehicles/{VIN}/services/{event_id}", headers=headers)
+    missing = call(f"{real[0]}/v1/vehicles/{VIN}/services/{uuid.uuid4()}", headers=headers)
+
+    assert answer.status == 200, answer.text
+    assert answer.json() == {
+        "eventId": event_id,
+        "vin": VIN,
+        "serviceType": "HORN_BLOW",
+        "status": "EXECUTED",
+        "history": [
+            {"status": "CREATED", "updatedMs": 1764000000000},
+            {"status": "PENDING", "updatedMs": 1764000000050},
+            {"status": "EXECUTED", "updatedMs": 1764000000300},
+        ],
+    }
+    assert missing.status == 404
+    assert missing.json()["error"] == "NOT_FOUND"
+
+
+def test_gateway_responses_of_the_real_api(real: tuple[str, str]) -> None:
+    unknown = call(f"{real[0]}/v2/anything")
+    no_token = call(f"{real[0]}/v1/vehicles/{VIN}/services/HORN_BLOW", "POST", "{}")
+
+    assert unknown.status == 404
+    assert unknown.json() == {"error": "NOT_FOUND", "message": "no such resource"}
+    assert no_token.status == 401
+    assert no_token.json() == {"error": "UNAUTHORIZED", "message": "Unauthorized"}
