@@ -131,14 +131,35 @@ def tool_versions() -> dict[str, str]:
     }
 
 
-def cache_key(root: Path) -> str:
-    """A hash of every input file (path + content) and the tool versions."""
-    digest = hashlib.sha256()
+def manifest(root: Path) -> dict[str, str]:
+    """Every input file (relative name) -> its sha256, plus the tool versions."""
+    files = {}
     for path in source_files(root):
         name = str(path.relative_to(NATIVE_DIR if path.parent == NATIVE_DIR else root))
-        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update(json.dumps(tool_versions(), sort_keys=True).encode())
-    return digest.hexdigest()[:20]
+        if path.parent == NATIVE_DIR:
+            name = "build/native/" + name
+        files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    files.update({f"tool:{k}": v for k, v in tool_versions().items()})
+    return files
+
+
+def cache_key(files: dict[str, str]) -> str:
+    """A hash of the manifest: independent of where the source tree lives."""
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def changes_since_last_build(cache: Path, files: dict[str, str]) -> str:
+    """Which inputs differ from the newest cached dist (to say why a compile happens)."""
+    metas = sorted(cache.glob("dist-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for meta in metas:
+        try:
+            previous = json.loads(meta.read_text()).get("files", {})
+        except (OSError, ValueError):
+            continue
+        changed = sorted(k for k in files.keys() | previous.keys() if files.get(k) != previous.get(k))
+        shown = ", ".join(changed[:5]) + (f" (+{len(changed) - 5} more)" if len(changed) > 5 else "")
+        return f"changed since {meta.stem}: {shown or 'nothing (same key)'}"
+    return "no previous build in the cache"
 
 
 @contextmanager
@@ -304,7 +325,8 @@ def folder_size(folder: Path) -> int:
 
 def ensure_dist(root: Path, cache: Path, log: Log) -> Path:
     """The cached dist for this source tree, compiled first if needed (under the lock)."""
-    key = cache_key(root)
+    files = manifest(root)
+    key = cache_key(files)
     dist = cache / f"dist-{key}"
     if (dist / "bootstrap").is_file():
         log(f"cached native binary {dist.name} is up to date (no compile)")
@@ -314,6 +336,7 @@ def ensure_dist(root: Path, cache: Path, log: Log) -> Path:
             log(f"another target compiled {dist.name} meanwhile: reusing it")
             return dist
         log(f"compiling the native binary {dist.name} with Nuitka (all handlers, once for all functions)")
+        log(changes_since_last_build(cache, files))
         started = time.monotonic()
         built = run_nuitka(root, cache / "work", cache, log)
         bundle_missing_libraries(built, log)
@@ -325,7 +348,7 @@ def ensure_dist(root: Path, cache: Path, log: Log) -> Path:
         built.rename(staging)
         staging.rename(dist)  # atomic: a dist-<key> folder is always complete
         meta = {"key": key, "seconds": round(seconds, 1), "dist_bytes": size, "zip_bytes": zipped,
-                "tools": tool_versions()}
+                "files": files}
         (cache / f"dist-{key}.json").write_text(json.dumps(meta, indent=2) + "\n")
         log(f"compiled in {seconds:.0f}s: dist {size / 1e6:.1f} MB, zipped {zipped / 1e6:.1f} MB, "
             f"glibc <= {GLIBC_MAX} checked")
