@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TABLE = "BenchEvents"
 
 CHILD = r"""
-import sys, time, json
+import sys, time
 t0 = time.perf_counter()
 m0 = len(sys.modules)
 {import_}
@@ -37,6 +37,7 @@ t3 = time.perf_counter()
 r = {call}
 t4 = time.perf_counter()
 assert r["Item"]["status"] == {{"S": "EXECUTED"}}, r
+import json
 print(json.dumps({{"import_ms": (t1 - t0) * 1e3, "create_ms": (t2 - t1) * 1e3,
                   "first_call_ms": (t3 - t2) * 1e3, "total_ms": (t3 - t0) * 1e3,
                   "warm_call_ms": (t4 - t3) * 1e3, "modules": len(sys.modules) - m0}}))
@@ -59,6 +60,18 @@ VARIANTS: dict[str, dict[str, str]] = {
         "call": f'c.get_item(TableName="{TABLE}", Key=key)',
     },
 }
+# What the lean client's import is made of: shares that a handler may already pay for.
+BREAKDOWN = {
+    "json": "import json",
+    "json + http.client": "import json, http.client",
+    "lean client (all)": "import json; from remote_services.aws import DynamoDB, Sns, Sqs",
+}
+BREAKDOWN_CHILD = r"""
+import time
+t0 = time.perf_counter()
+{code}
+print((time.perf_counter() - t0) * 1e3)
+"""
 METRICS = ("import_ms", "create_ms", "first_call_ms", "total_ms", "warm_call_ms", "process_ms")
 
 
@@ -143,6 +156,18 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.runs):  # interleaved, so that machine noise hits every variant alike
             for name, code in codes.items():
                 samples[name].append(run_child(code, env))
+        breakdown: dict[str, list[float]] = {name: [] for name in BREAKDOWN}
+        for _ in range(args.runs):
+            for name, code in BREAKDOWN.items():
+                done = subprocess.run(
+                    [sys.executable, "-c", BREAKDOWN_CHILD.format(code=code)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=True,
+                )
+                breakdown[name].append(float(done.stdout.strip()))
     finally:
         server.stop()
 
@@ -162,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         entry["modules_imported"] = int(statistics.median(r["modules"] for r in runs))
         report["variants"][name] = entry
 
+    report["import_breakdown"] = {name: summary(values) for name, values in breakdown.items()}
     lean_total = report["variants"]["lean"]["total_ms"]["median_ms"]
     header = (
         f"{'variant':<24}{'import':>9}{'create':>9}{'1st call':>10}{'total':>9}"
@@ -182,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             ratio = report["variants"][name]["total_ms"]["median_ms"] / lean_total
             report["variants"][name]["total_vs_lean"] = round(ratio, 1)
             print(f"{name}: {ratio:.1f}x the lean client's import + create + first call")
+    print(
+        "import only, median ms: "
+        + ", ".join(f"{name} {entry['median_ms']:.1f}" for name, entry in report["import_breakdown"].items())
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")

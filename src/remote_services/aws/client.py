@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import http.client
-import random
 import time
 
 from . import config
 from .errors import AwsError
 from .sigv4 import amz_date, host_header, sign
-from .transport import Response, Transport
+from .transport import BadResponse, Response, Transport
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import Callable, Mapping, Sequence
 
     from .sigv4 import Credentials
@@ -44,6 +43,7 @@ class Client:
         max_attempts: int = 3,
         backoff_base: float = 0.025,
         backoff_cap: float = 1.0,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
@@ -53,7 +53,7 @@ class Client:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.transport = Transport(connect_timeout, read_timeout)
+        self.transport = Transport(connect_timeout, read_timeout, tls_context)
         self.sleep: Callable[[float], None] = time.sleep
 
     def __repr__(self) -> str:
@@ -65,6 +65,8 @@ class Client:
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: a random delay in [0, min(cap, base * 2**(attempt - 1))] seconds."""
+        import random  # only when retrying: not on the cold-start path
+
         return random.uniform(0.0, min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1))))
 
     def parse_error(self, operation: str, response: Response) -> AwsError:
@@ -116,23 +118,15 @@ class Client:
                     self.service, operation, "Timeout", f"no answer from {ep.url}: {exc}", retryable=True
                 )
                 cause: BaseException | None = exc
-            except OSError as exc:
+            except OSError as exc:  # refused, reset, TLS failure, malformed or truncated response
                 verify_failed = type(exc).__name__ == "SSLCertVerificationError"
+                what = "bad response from" if isinstance(exc, BadResponse) else "cannot reach"
                 error = AwsError(
                     self.service,
                     operation,
                     "ConnectionError",
-                    f"cannot reach {ep.url}: {exc!r}",
+                    f"{what} {ep.url}: {exc!r}",
                     retryable=not verify_failed,
-                )
-                cause = exc
-            except http.client.HTTPException as exc:  # a malformed or truncated response
-                error = AwsError(
-                    self.service,
-                    operation,
-                    "ConnectionError",
-                    f"bad response from {ep.url}: {exc!r}",
-                    retryable=True,
                 )
                 cause = exc
             else:
