@@ -15,7 +15,9 @@ API (for the provisioner)::
         stage="local",                  # $context.stage; also accepted as a path prefix
         stage_variables={"k": "v"},     # $stageVariables
         user_pool=UserPool(id="us-east-1_abc", client_ids=("client",)),  # or None
-        access_log="logs/api-access.log",   # one JSON line per request, or None
+        access_log="logs/api-access.log",   # one line per request, or None
+        access_log_format=None,         # the stage's AccessLogSetting.Format ($context.* variables);
+                                        # None: a JSON object of the usual fields
     )
     url = front.start(port=0)           # "http://127.0.0.1:<port>" (port 0: a free port)
     front.url                           # same

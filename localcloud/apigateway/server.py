@@ -97,6 +97,7 @@ class ApiGatewayFront:
         stage_variables: Mapping[str, str] | None = None,
         user_pool: UserPool | Mapping[str, Any] | None = None,
         access_log: str | Path | None = None,
+        access_log_format: str | None = None,
         host: str = "127.0.0.1",
         account_id: str = "123456789012",
         api_id: str = "local",
@@ -114,6 +115,7 @@ class ApiGatewayFront:
         self._http = HttpClient()
         self._aws = AwsCaller(aws_endpoint_url, region, self._http)
         self._access_log = AccessLog(Path(access_log)) if access_log else None
+        self._access_log_format = access_log_format
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._url = ""
@@ -191,7 +193,10 @@ class ApiGatewayFront:
             "httpMethod": request.method,
             "resourcePath": "",
             "resourceId": "",
-            "path": request.path,
+            # as on AWS: the path with the stage in front (/{stage}/v1/...)
+            "path": request.path
+            if request.path.startswith(f"/{self.stage}/")
+            else f"/{self.stage}{request.path}",
             "protocol": request.protocol,
             "apiId": self.api_id,
             "accountId": self.account_id,
@@ -228,7 +233,22 @@ class ApiGatewayFront:
         response.headers.setdefault("x-amzn-RequestId", request_id)
         response.headers.setdefault("X-Amzn-Trace-Id", f"Root={trace_id}")
         if self._access_log is not None:
-            self._access_log.write(exchange_record(exchange, response, started))
+            record = exchange_record(exchange, response, started)
+            log_context = None
+            if self._access_log_format is not None:
+                log_context = {
+                    **context,
+                    "status": response.status,
+                    "responseLength": record["responseLength"],
+                    "responseLatency": record["responseLatency"],
+                    "integrationLatency": record["integrationLatency"],
+                    "integrationStatus": record["integrationStatus"],
+                    "integration": {
+                        "latency": record["integrationLatency"],
+                        "status": record["integrationStatus"],
+                    },
+                }
+            self._access_log.write(record, self._access_log_format, log_context)
         return response
 
     def _route(self, exchange: _Exchange) -> Operation:

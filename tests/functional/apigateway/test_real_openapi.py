@@ -68,7 +68,12 @@ def resolve_real_openapi(state_machine_arn: str, pool_arn: str) -> dict[str, Any
 
 
 @pytest.fixture(scope="module")
-def real(local_aws: LocalAws) -> Iterator[tuple[str, str]]:
+def access_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("real-api") / "access.log"
+
+
+@pytest.fixture(scope="module")
+def real(local_aws: LocalAws, access_log: Path) -> Iterator[tuple[str, str]]:
     sfn = local_aws.client("stepfunctions")
     arn = sfn.create_state_machine(
         name="real-openapi-stand-in",
@@ -94,6 +99,10 @@ def real(local_aws: LocalAws) -> Iterator[tuple[str, str]]:
         region=REGION,
         stage="live",
         user_pool={"id": local_aws.pool_id, "client_ids": [local_aws.client_id]},
+        access_log=access_log,
+        access_log_format=load_template(ROOT / "template.yaml")["Resources"]["Api"]["Properties"][
+            "AccessLogSetting"
+        ]["Format"],
     )
     try:
         yield front.start(), arn
@@ -226,3 +235,20 @@ def test_gateway_responses_of_the_real_api(real: tuple[str, str]) -> None:
     assert unknown.json() == {"error": "NOT_FOUND", "message": "no such resource"}
     assert no_token.status == 401
     assert no_token.json() == {"error": "UNAUTHORIZED", "message": "Unauthorized"}
+
+
+def test_access_log_uses_the_stage_format(
+    real: tuple[str, str], local_aws: LocalAws, access_log: Path
+) -> None:
+    answer = _post(real[0], local_aws)
+    request_id = answer.headers["x-amzn-RequestId"]
+
+    lines = [json.loads(line) for line in access_log.read_text().splitlines()]
+    (mine,) = [line for line in lines if line["requestId"] == request_id]
+    assert mine["status"] == "202"
+    assert mine["caller"] == local_aws.sub
+    assert mine["method"] == "POST"
+    assert mine["path"] == "/live/v1/vehicles/WVWZZZ1JZXW000001/services/HORN_BLOW"
+    assert mine["integrationStatus"] == "200"
+    assert mine["error"] == "-"
+    assert int(mine["latencyMs"]) >= int(mine["integrationLatencyMs"])
