@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import time
-import urllib.parse
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import urllib.parse
     from collections.abc import Mapping
     from typing import Any
+
+# http.client (with email and ssl) costs ~20-30 ms to import: it is imported at the first POST, not at INIT.
 
 
 class PostError(Exception):
@@ -31,6 +32,8 @@ def _jitter(base_s: float, attempt: int, cap_s: float) -> float:
 def _once(
     url: urllib.parse.SplitResult, data: bytes, headers: dict[str, str], timeout_s: float
 ) -> tuple[int, bytes]:
+    import http.client
+
     conn_cls = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
     conn = conn_cls(url.hostname or "", url.port, timeout=timeout_s)
     try:
@@ -56,6 +59,9 @@ def post_json(
     Each attempt is cut after `timeout_s`. Connection errors, timeouts, 429 and 5xx are retried up to
     `attempts` times in all; other 4xx fail at once. Raises PostError with the last reason.
     """
+    import http.client
+    import urllib.parse
+
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PostError(url, 0, "not an http(s) URL")
