@@ -92,6 +92,16 @@ class ConditionalCheckFailed(AwsError):
         return item if isinstance(item, dict) else None
 
 
+def check_string_attributes(service: str, operation: str, attributes: Mapping[str, object]) -> None:
+    """TypeError unless every message attribute name and value is a str."""
+    for name, value in attributes.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            kind = type(value).__name__
+            raise TypeError(
+                f"{service} {operation}: message attribute {name!r} must be str -> str, got {kind}"
+            )
+
+
 def _make(
     service: str,
     operation: str,

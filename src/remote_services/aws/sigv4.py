@@ -96,8 +96,9 @@ def sign(
 ) -> dict[str, str]:
     """Sign a request; return the headers to add: X-Amz-Date, X-Amz-Security-Token (if any), Authorization.
 
-    `headers` must hold Host and every other header to sign (Content-Type, X-Amz-Target, ...);
-    all of them are signed, together with x-amz-date and x-amz-security-token.
+    `path` is the path as sent on the wire (percent-encoded, without the query); `query` the decoded
+    query parameters. `headers` must hold Host and every other header to sign (Content-Type,
+    X-Amz-Target, ...); all of them are signed, together with x-amz-date and x-amz-security-token.
     """
     added = {"X-Amz-Date": timestamp}
     if credentials.token:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from .client import Client
-from .errors import AwsError, parse_xml_error, xml_text
+from .errors import AwsError, check_string_attributes, parse_xml_error, xml_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ class Sns(Client):
 
     def publish(self, topic_arn: str, message: str, attributes: Mapping[str, str]) -> str:
         """Publish `message` with String message attributes; return the MessageId."""
+        check_string_attributes(self.service, "Publish", attributes)
         params = {"TopicArn": topic_arn, "Message": message}
         for n, (name, value) in enumerate(attributes.items(), start=1):
             prefix = f"MessageAttributes.entry.{n}"

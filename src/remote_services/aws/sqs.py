@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .errors import AwsError
+from .errors import AwsError, check_string_attributes
 from .jsonproto import JsonClient
 
 TYPE_CHECKING = False
@@ -35,6 +35,7 @@ class Sqs(JsonClient):
         if delay_seconds is not None:
             request["DelaySeconds"] = int(delay_seconds)
         if attributes:
+            check_string_attributes(self.service, "SendMessage", attributes)
             request["MessageAttributes"] = {
                 name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
             }

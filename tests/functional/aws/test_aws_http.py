@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from remote_services.aws import AwsError, Credentials, DynamoDB
+from remote_services.aws import AwsError, Credentials, DynamoDB, Sns, Sqs
 from tests.functional.aws.aws_fakes import RawServer, self_signed_tls
 
 CREDS = Credentials("AKIDTEST", "secret")
@@ -112,3 +112,19 @@ def test_https_with_an_untrusted_certificate_is_not_retried(tmp_path: Path) -> N
         assert server.connections == 1
     assert info.value.code == "ConnectionError" and not info.value.retryable
     assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
+
+
+def test_send_message_omits_delay_unless_given_and_checks_attribute_types() -> None:
+    answer = b'HTTP/1.1 200 OK\r\nContent-Length: 17\r\n\r\n{"MessageId":"m"}'
+    with RawServer([answer]) as server:
+        sqs = Sqs(region="eu-west-1", endpoint_url=server.url, credentials=CREDS)
+        assert sqs.send_message("http://q/1/q", "b") == "m"
+        assert sqs.send_message("http://q/1/q", "b", delay_seconds=0) == "m"
+        with pytest.raises(TypeError, match="SQS SendMessage: message attribute 'n' must be str"):
+            sqs.send_message("http://q/1/q", "b", attributes={"n": 1})  # type: ignore[dict-item]
+        sns = Sns(region="eu-west-1", endpoint_url=server.url, credentials=CREDS)
+        with pytest.raises(TypeError, match="SNS Publish: message attribute 'final' must be str"):
+            sns.publish("arn:aws:sns:eu-west-1:1:t", "m", {"final": True})  # type: ignore[dict-item]
+    assert len(server.requests) == 2
+    assert b'"DelaySeconds"' not in server.requests[0]
+    assert server.requests[1].endswith(b'"DelaySeconds":0}')
