@@ -18,6 +18,7 @@ API (for the provisioner)::
         access_log="logs/api-access.log",   # one line per request, or None
         access_log_format=None,         # the stage's AccessLogSetting.Format ($context.* variables);
                                         # None: a JSON object of the usual fields
+        throttle=(200.0, 400.0),        # stage throttling (rate/s, burst) -> 429 THROTTLED; None: off
     )
     url = front.start(port=0)           # "http://127.0.0.1:<port>" (port 0: a free port)
     front.url                           # same

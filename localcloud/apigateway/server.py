@@ -26,6 +26,7 @@ from localcloud.apigateway.vtl import BodyNotJson, MappingError, VtlInput, jsonp
 
 LOG = logging.getLogger("localcloud.apigateway")
 DEFAULT_TIMEOUT_MS = 29_000
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
 @dataclass
@@ -76,6 +77,27 @@ class _QuietHandler(WSGIRequestHandler):
         return None
 
 
+class TokenBucket:
+    """Stage throttling: ``rate`` requests per second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = float(rate)
+        self.burst = max(float(burst), 1.0)
+        self._tokens = self.burst
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+            if self._tokens >= 1.0:
+                self._tokens -= 1.0
+                return True
+            return False
+
+
 def _xray_trace_id(header: str | None) -> str:
     if header:
         for part in header.split(";"):
@@ -98,6 +120,7 @@ class ApiGatewayFront:
         user_pool: UserPool | Mapping[str, Any] | None = None,
         access_log: str | Path | None = None,
         access_log_format: str | None = None,
+        throttle: tuple[float, float] | None = None,
         host: str = "127.0.0.1",
         account_id: str = "123456789012",
         api_id: str = "local",
@@ -116,6 +139,7 @@ class ApiGatewayFront:
         self._aws = AwsCaller(aws_endpoint_url, region, self._http)
         self._access_log = AccessLog(Path(access_log)) if access_log else None
         self._access_log_format = access_log_format
+        self._bucket = TokenBucket(*throttle) if throttle else None
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._url = ""
@@ -273,8 +297,12 @@ class ApiGatewayFront:
         return op
 
     def _run(self, exchange: _Exchange) -> HttpResponse:
-        op = self._route(exchange)
         request = exchange.request
+        if len(request.body) > MAX_PAYLOAD_BYTES:
+            raise GatewayError("REQUEST_TOO_LARGE")
+        op = self._route(exchange)
+        if self._bucket is not None and not self._bucket.take():
+            raise GatewayError("THROTTLED")
         if op.auth is not None:
             try:
                 claims = self._verifier.verify(op.auth, request.header(op.auth.header))

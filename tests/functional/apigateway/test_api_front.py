@@ -4,9 +4,15 @@ integrations; Cognito tokens are real moto-issued JWTs."""
 from __future__ import annotations
 
 import base64
+import gzip
 import json
+import time
 import uuid
 from pathlib import Path
+
+import moto
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from tests.functional.apigateway.conftest import Answer, LocalAws, call
 
@@ -135,6 +141,30 @@ def test_tampered_token_is_unauthorized(api: str, local_aws: LocalAws) -> None:
 
     assert _post(api, f"{header}.{forged}.{signature}").status == 401
     assert _post(api, "not-a-jwt").status == 401
+
+
+def test_expired_token_is_unauthorized(api: str, local_aws: LocalAws) -> None:
+    # signed with moto's own key (the one its JWKS publishes): only the expiry is wrong
+    private = json.loads(
+        gzip.decompress(
+            (Path(moto.__file__).parent / "cognitoidp/resources/jwks-private.json.gz").read_bytes()
+        )
+    )
+    key = RSAKey.import_key(private)
+    now = int(time.time())
+    claims = {
+        "sub": local_aws.sub,
+        "aud": local_aws.client_id,
+        "token_use": "id",
+        "iat": now - 7200,
+        "exp": now - 3600,
+        "iss": f"https://cognito-idp.us-east-1.amazonaws.com/{local_aws.pool_id}",
+    }
+    expired = jwt.encode({"alg": "RS256", "kid": private["kid"]}, claims, key)
+    fresh = jwt.encode({"alg": "RS256", "kid": private["kid"]}, {**claims, "exp": now + 3600}, key)
+
+    assert _post(api, expired).status == 401
+    assert _post(api, fresh).status == 202  # the same token, not expired, is accepted
 
 
 def test_token_of_another_pool_or_access_token_is_unauthorized(api: str, local_aws: LocalAws) -> None:

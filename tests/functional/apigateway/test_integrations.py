@@ -247,3 +247,25 @@ def test_sibling_path_variables_are_refused_as_on_aws() -> None:
             {"paths": {"/a/{x}": {"get": integration}, "/a/{y}/b": {"get": integration}}},
             aws_endpoint_url="http://127.0.0.1:9",
         )
+
+
+def test_stage_throttling_and_payload_limit() -> None:
+    mock = {
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "responses": {"default": {"statusCode": "200"}},
+        }
+    }
+    front = ApiGatewayFront(
+        {"paths": {"/m": {"post": mock}}}, aws_endpoint_url="http://127.0.0.1:9", throttle=(0.001, 2)
+    )
+    url = front.start()
+    try:
+        too_large = call(f"{url}/m", "POST", b"x" * (10 * 1024 * 1024 + 1))
+        answers = [call(f"{url}/m", "POST", "{}").status for _ in range(3)]
+    finally:
+        front.stop()
+
+    assert too_large.status == 413
+    assert answers == [200, 200, 429]
