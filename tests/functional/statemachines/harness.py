@@ -189,3 +189,47 @@ def run_execution(sfn: Any, machine_arn: str, payload: Any, timeout_s: float = 3
         if time.monotonic() > deadline:
             raise TimeoutError(f"execution {arn} still RUNNING after {timeout_s} s")
         time.sleep(0.05)
+
+
+class Message:
+    """One SQS message: the body (parsed when JSON) and the string message attributes."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        text = raw["Body"]
+        try:
+            self.body: Any = json.loads(text)
+        except ValueError:
+            self.body = text
+        self.attributes = {k: v["StringValue"] for k, v in (raw.get("MessageAttributes") or {}).items()}
+
+    def __repr__(self) -> str:
+        return f"Message({self.body!r}, {self.attributes!r})"
+
+
+class Mailbox:
+    """Everything read from the queues so far, so that tests sharing queues each find their own
+    messages (by event id) whatever order they run in."""
+
+    def __init__(self, sqs: Any) -> None:
+        self.sqs = sqs
+        self.seen: dict[str, list[Message]] = {}
+
+    def drain(self, queue_url: str) -> list[Message]:
+        """Receive (and delete) every visible message of the queue; returns all ever read from it."""
+        box = self.seen.setdefault(queue_url, [])
+        for _ in range(100):
+            got = self.sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"], WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not got:
+                break
+            for raw in got:
+                box.append(Message(raw))
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=raw["ReceiptHandle"])
+        return box
+
+    def of_event(self, queue_url: str, event_id: str) -> list[Message]:
+        """The messages of one event (envelopes carry eventId at the top level)."""
+        return [
+            m for m in self.drain(queue_url) if isinstance(m.body, dict) and m.body.get("eventId") == event_id
+        ]
