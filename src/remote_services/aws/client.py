@@ -6,7 +6,7 @@ import time
 
 from . import config
 from .errors import AwsError
-from .sigv4 import amz_date, host_header, sign
+from .sigv4 import amz_date, form_encode, host_header, sign
 from .transport import BadResponse, Response, Transport
 
 TYPE_CHECKING = False
@@ -89,9 +89,7 @@ class Client:
             raise AwsError(self.service, operation, "InvalidEndpoint", str(exc)) from None
         path = ep.path
         if query:
-            from urllib.parse import quote
-
-            path += "?" + "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in query)
+            path += "?" + form_encode(query)
         base = {"Host": host_header(ep.host, ep.port, ep.scheme), **headers}
         attempt = 0
         while True:

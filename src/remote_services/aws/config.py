@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit
 
 from .errors import AwsError
 from .sigv4 import Credentials
@@ -15,14 +14,29 @@ class Endpoint:
     __slots__ = ("host", "path", "port", "scheme", "url")
 
     def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        scheme, sep, rest = url.strip().partition("://")
+        scheme = scheme.lower()
+        netloc, slash, path = rest.partition("/")
+        netloc = netloc.split("?", 1)[0].split("#", 1)[0]
+        path = ("/" + path.split("?", 1)[0].split("#", 1)[0]) if slash else "/"
+        if netloc.startswith("["):  # [IPv6]:port
+            host, _, after = netloc[1:].partition("]")
+            port = after[1:] if after.startswith(":") else after
+        else:
+            host, _, port = netloc.partition(":")
+        if (
+            not sep
+            or scheme not in ("http", "https")
+            or not host
+            or "@" in netloc
+            or (port and not port.isdigit())
+        ):
             raise ValueError(f"endpoint URL must be http(s)://host[:port][/path], got {url!r}")
         self.url = url
-        self.scheme = parts.scheme
-        self.host = parts.hostname
-        self.port = parts.port or (443 if parts.scheme == "https" else 80)
-        self.path = parts.path or "/"
+        self.scheme = scheme
+        self.host = host.lower()
+        self.port = int(port) if port else (443 if scheme == "https" else 80)
+        self.path = path
 
     def __repr__(self) -> str:
         return f"Endpoint({self.url!r})"

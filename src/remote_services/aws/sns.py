@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from .client import Client
 from .errors import AwsError, check_string_attributes, parse_xml_error, xml_text
+from .sigv4 import form_encode
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ class Sns(Client):
     def call(self, action: str, params: Mapping[str, str]) -> str:
         """POST Action=<action>&Version=2010-03-31&<params> (form-encoded); return the response XML."""
         pairs = [("Action", action), ("Version", API_VERSION), *params.items()]
-        body = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in pairs).encode("ascii")
+        body = form_encode(pairs).encode("ascii")
         headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
         return self.send(action, headers, body).body.decode("utf-8", "replace")
 
