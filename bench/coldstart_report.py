@@ -124,6 +124,9 @@ def chart(functions: Mapping[str, Mapping[str, Any]], path: Path, title: str) ->
             errs.append(max(stats["p90_ms"] - stats["median_ms"], 0))
         if ys:
             cold_ax.barh(ys, medians, height=height, color=colour, label=label, xerr=[[0] * len(errs), errs])
+    values = [functions[n][k]["median_ms"] for n in names for k, _, _ in variants if functions[n].get(k)]
+    if values and max(values) / max(min(values), 0.1) > 20:
+        cold_ax.set_xscale("log")  # native and CPython+boto3 differ by orders of magnitude
     cold_ax.axvline(25, color="grey", linestyle="--", linewidth=1, label="target 25 ms")
     cold_ax.set_xlabel("spawn -> first response (ms): median, whisker to p90")
     cold_ax.set_yticks(range(len(names)), names)

@@ -1,14 +1,16 @@
 """A minimal HTTP/1.1 client for the Runtime API: one kept-alive TCP connection, reconnect if dropped.
 
-``http.client`` costs ~35 ms of imports on CPython (it pulls in ``email``, ``ssl``, ``urllib``); the
-Runtime API is plain HTTP on a local socket, so this speaks just enough HTTP/1.1 over ``socket``:
-``Content-Length`` and chunked bodies, keep-alive, and read-to-close for HTTP/1.0 answers.
+``http.client`` costs ~35 ms of imports on CPython (it pulls in ``email``, ``ssl``, ``urllib``) and
+even ``socket.py`` costs a few (``selectors``, ``enum`` conversions, three extension modules). The
+Runtime API is plain HTTP on a local socket, so this speaks just enough HTTP/1.1 directly over the
+``_socket`` built-in: ``Content-Length`` and chunked bodies, keep-alive, and read-to-close for
+HTTP/1.0 answers.
 """
 
-import io
-import socket
+import _socket
 
 _MAX_LINE = 65536
+_RECV = 65536
 
 
 class RuntimeApiError(Exception):
@@ -26,6 +28,53 @@ class Response:
         self.body = body
 
 
+class _Reader:
+    """Buffered reads (lines, exact sizes, to end of stream) over a ``_socket.socket``."""
+
+    __slots__ = ("_buffer", "_sock")
+
+    def __init__(self, sock: "_socket.socket") -> None:
+        self._sock = sock
+        self._buffer = bytearray()
+
+    def _fill(self) -> bool:
+        chunk = self._sock.recv(_RECV)
+        if not chunk:
+            return False
+        self._buffer += chunk
+        return True
+
+    def readline(self, limit: int) -> bytes:
+        """One line with its newline (up to ``limit + 1`` bytes); what is left at end of stream."""
+        start = 0
+        while True:
+            index = self._buffer.find(b"\n", start)
+            if index >= 0:
+                return self._take(index + 1)
+            if len(self._buffer) > limit:
+                return self._take(limit + 1)
+            start = len(self._buffer)
+            if not self._fill():
+                return self._take(len(self._buffer))
+
+    def read(self, size: int) -> bytes:
+        """``size`` bytes, or fewer at end of stream."""
+        while len(self._buffer) < size and self._fill():
+            pass
+        return self._take(min(size, len(self._buffer)))
+
+    def read_to_end(self) -> bytes:
+        """Everything until the peer closes the connection."""
+        while self._fill():
+            pass
+        return self._take(len(self._buffer))
+
+    def _take(self, size: int) -> bytes:
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+
 class HttpConnection:
     """One persistent connection to ``host:port``; reopened transparently when the peer closed it."""
 
@@ -36,31 +85,40 @@ class HttpConnection:
         self.host = host.strip("[]") or "127.0.0.1"
         self.port = int(port)
         self._host_header = address
-        self._sock: socket.socket | None = None
-        self._rfile: io.BufferedReader | None = None
+        self._sock: _socket.socket | None = None
+        self._reader: _Reader | None = None
         self.connections_opened = 0
 
     def _connect(self) -> None:
+        error: OSError | None = None
         try:
-            sock = socket.create_connection((self.host, self.port))
+            candidates = _socket.getaddrinfo(self.host, self.port, 0, _socket.SOCK_STREAM)
         except OSError as exc:
-            raise RuntimeApiError(f"cannot connect to the Runtime API at {self._host_header}: {exc}") from exc
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._sock = sock
-        self._rfile = sock.makefile("rb")
-        self.connections_opened += 1
+            raise RuntimeApiError(f"cannot resolve the Runtime API host {self.host!r}: {exc}") from exc
+        for family, kind, proto, _, address in candidates:
+            sock = _socket.socket(family, kind, proto)
+            try:
+                sock.connect(address)
+            except OSError as exc:
+                sock.close()
+                error = exc
+                continue
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            self._sock = sock
+            self._reader = _Reader(sock)
+            self.connections_opened += 1
+            return
+        raise RuntimeApiError(f"cannot connect to the Runtime API at {self._host_header}: {error}")
 
     def close(self) -> None:
         """Close the connection (the next request opens a new one)."""
         if self._sock is not None:
-            try:
-                if self._rfile is not None:
-                    self._rfile.close()
+            try:  # noqa: SIM105 (contextlib would cost an import)
                 self._sock.close()
             except OSError:
                 pass
         self._sock = None
-        self._rfile = None
+        self._reader = None
 
     def request(
         self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
@@ -91,13 +149,13 @@ class HttpConnection:
         sock.sendall(head.encode("latin-1") + b"\r\n" + body)
         return self._read_response()
 
-    def _file(self) -> io.BufferedReader:
-        if self._rfile is None:
+    def _file(self) -> _Reader:
+        if self._reader is None:
             raise _ConnectionDropped("connection already closed")
-        return self._rfile
+        return self._reader
 
     def _readline(self) -> bytes:
-        line = self._file().readline(_MAX_LINE + 1)
+        line = self._file().readline(_MAX_LINE)
         if len(line) > _MAX_LINE:
             raise RuntimeApiError("Runtime API sent a header line longer than 64 KiB")
         return line
@@ -142,7 +200,7 @@ class HttpConnection:
         length = headers.get("content-length")
         if length is not None:
             return self._read_exact(int(length))
-        data = self._file().read()
+        data = self._file().read_to_end()
         self.close()
         return data
 

@@ -1,11 +1,10 @@
 """The Runtime API loop: init (import the handler), then next -> handler -> response/error, forever.
 
 Contract: https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html. Imports are kept to
-``json``, ``os``, ``sys``, ``time``, ``socket`` and ``importlib``; ``traceback`` is imported only
-when something fails.
+``json``, ``os``, ``sys``, ``time`` and the ``_socket`` built-in (the handler is imported with
+``__import__``, no ``importlib``); ``traceback`` is imported only when something fails.
 """
 
-import importlib
 import json
 import os
 import sys
@@ -38,7 +37,8 @@ def load_handler(spec: str) -> object:
             f"Bad handler {spec!r}: expected 'module.attribute', e.g. 'functions.validate.app.handler'",
         )
     try:
-        module = importlib.import_module(module_name)
+        __import__(module_name)
+        module = sys.modules[module_name]
     except ImportError as exc:
         raise InitError(
             "Runtime.ImportModuleError", f"Unable to import module {module_name!r}: {exc}", _stack(exc)
