@@ -75,6 +75,9 @@ class AwsError(Exception):
         rid = f", request id {self.request_id}" if self.request_id else ""
         return f"{self.service} {self.operation} failed: {self.code}: {self.message} ({where}{rid})"
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (keyword-only arguments defeat the default)
+        return (_restore, (type(self), self.__dict__))
+
     @property
     def cancellation_reasons(self) -> list[dict[str, Any]]:
         """DynamoDB TransactionCanceledException: one {"Code", "Message"?, "Item"?} per transaction item."""
@@ -90,6 +93,13 @@ class ConditionalCheckFailed(AwsError):
         """The item as it was, when the request asked for ReturnValuesOnConditionCheckFailure=ALL_OLD."""
         item = self.details.get("Item")
         return item if isinstance(item, dict) else None
+
+
+def _restore(cls: type[AwsError], state: dict[str, Any]) -> AwsError:
+    error = cls(state["service"], state["operation"], state["code"], state["message"])
+    error.__dict__.update(state)
+    error.args = (error._describe(),)
+    return error
 
 
 def check_string_attributes(service: str, operation: str, attributes: Mapping[str, object]) -> None:

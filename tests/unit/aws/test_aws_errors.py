@@ -168,3 +168,21 @@ def test_bad_endpoint_and_missing_config_are_clear_errors(monkeypatch: pytest.Mo
 def test_unserializable_request_is_a_type_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(TypeError, match="DynamoDB PutItem: request is not JSON-serializable"):
         DynamoDB(region="eu-west-1").call("PutItem", {"Item": object()})
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    body = b'{"__type":"x#ConditionalCheckFailedException","message":"m","Item":{"k":{"S":"v"}}}'
+    err = parse_json_error("DynamoDB", "PutItem", 400, {"x-amzn-requestid": "R"}, body)
+    err.attempts = 2
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is ConditionalCheckFailed
+    assert (back.code, back.status, back.request_id, back.attempts, back.item) == (
+        "ConditionalCheckFailedException",
+        400,
+        "R",
+        2,
+        {"k": {"S": "v"}},
+    )
+    assert str(back) == str(err)
