@@ -125,7 +125,6 @@ def plan_function(spec: FunctionSpec, args: argparse.Namespace, home: Path) -> P
         event, event_source = sample_event(args.root, spec)
     except LookupError as exc:
         return str(exc)
-    base = {"AWS_LAMBDA_FUNCTION_NAME": spec.logical_id, "memory_mb": spec.memory_mb}
     plan = Plan(spec, event, event_source, {})
     native_dir = args.build_dir / spec.logical_id
     bootstrap = native_dir / "bootstrap"
@@ -134,7 +133,7 @@ def plan_function(spec: FunctionSpec, args: argparse.Namespace, home: Path) -> P
         plan.native_dir = native_dir
         env = lambda_env(
             handler=spec.handler,
-            function_name=str(base["AWS_LAMBDA_FUNCTION_NAME"]),
+            function_name=spec.logical_id,
             memory_mb=spec.memory_mb,
             task_root=native_dir,
             home=home,
