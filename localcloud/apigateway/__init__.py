@@ -24,6 +24,12 @@ API (for the provisioner)::
     front.url                           # same
     front.stop()
 
+For a SAM ``AWS::Serverless::Api``, ``stage_settings(resolved_properties)`` gives the keyword
+arguments ``stage_variables``, ``access_log_format`` and ``throttle`` from ``Variables``,
+``AccessLogSetting.Format`` and the ``/*`` ``*`` ``MethodSettings``::
+
+    ApiGatewayFront(openapi, aws_endpoint_url=..., stage=..., **stage_settings(api_properties))
+
 ``user_pool`` may also be a mapping ``{"id", "client_ids"?, "jwks_url"?, "issuer"?}``. When it is
 None, the pool id is read from the security scheme's ``providerARNs``. The JWKS defaults to
 ``{aws_endpoint_url}/{pool_id}/.well-known/jwks.json`` (moto serves it there) and the issuer to
@@ -33,7 +39,7 @@ Integration calls are signed with SigV4 using ``AWS_ACCESS_KEY_ID``/``AWS_SECRET
 """
 
 from localcloud.apigateway.auth import UserPool
-from localcloud.apigateway.server import ApiGatewayFront
+from localcloud.apigateway.server import ApiGatewayFront, stage_settings
 from localcloud.apigateway.spec import ApiSpec, SpecError
 
-__all__ = ["ApiGatewayFront", "ApiSpec", "SpecError", "UserPool"]
+__all__ = ["ApiGatewayFront", "ApiSpec", "SpecError", "UserPool", "stage_settings"]

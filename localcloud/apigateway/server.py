@@ -617,6 +617,28 @@ class ApiGatewayFront:
         )
 
 
+def stage_settings(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for `ApiGatewayFront` from an ``AWS::Serverless::Api`` (or
+    ``AWS::ApiGateway::Stage``) resource's resolved properties: ``Variables`` -> stage_variables,
+    ``AccessLogSetting.Format`` -> access_log_format, the ``/*`` ``*`` ``MethodSettings`` throttling
+    -> throttle."""
+    out: dict[str, Any] = {}
+    variables = properties.get("Variables")
+    if isinstance(variables, Mapping):
+        out["stage_variables"] = {str(k): str(v) for k, v in variables.items()}
+    log = properties.get("AccessLogSetting")
+    if isinstance(log, Mapping) and isinstance(log.get("Format"), str):
+        out["access_log_format"] = log["Format"]
+    for setting in properties.get("MethodSettings") or []:
+        if not isinstance(setting, Mapping):
+            continue
+        if setting.get("ResourcePath", "/*") == "/*" and setting.get("HttpMethod", "*") == "*":
+            rate, burst = setting.get("ThrottlingRateLimit"), setting.get("ThrottlingBurstLimit")
+            if rate is not None and burst is not None:
+                out["throttle"] = (float(rate), float(burst))
+    return out
+
+
 def _fill_uri(uri: str, params: Mapping[str, str], query: Mapping[str, str]) -> str:
     import urllib.parse
 

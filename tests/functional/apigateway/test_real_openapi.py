@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.apigateway import ApiGatewayFront
+from localcloud.apigateway import ApiGatewayFront, stage_settings
 from localcloud.cfn import Resolver, load_template, load_yaml
 from tests.functional.apigateway.conftest import ACCOUNT, REGION, Answer, LocalAws, call
 
@@ -252,3 +252,18 @@ def test_access_log_uses_the_stage_format(
     assert mine["integrationStatus"] == "200"
     assert mine["error"] == "-"
     assert int(mine["latencyMs"]) >= int(mine["integrationLatencyMs"])
+
+
+def test_stage_settings_from_the_template() -> None:
+    template = load_template(ROOT / "template.yaml")
+    resolver = Resolver(
+        template, {"EnvironmentName": ENVIRONMENT}, region=REGION, account_id=ACCOUNT, stack_name="apitest"
+    )
+    resolver.attrs["ApiAccessLogGroup"] = {"Arn": "arn:aws:logs:us-east-1:1:log-group:x"}
+    properties = resolver.resolve(template["Resources"]["Api"]["Properties"])
+
+    settings = stage_settings(properties)
+
+    assert settings["access_log_format"].startswith('{"requestId":"$context.requestId"')
+    rate, burst = settings["throttle"]
+    assert 0 < rate <= burst
