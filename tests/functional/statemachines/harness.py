@@ -47,6 +47,7 @@ class Front:
         self.moto_port = moto_port
         self.functions: dict[str, LambdaHandler] = {}
         self.invocations: list[tuple[str, Any]] = []
+        self.service_faults: dict[str, int] = {}  # name -> how many invokes fail with Lambda ServiceException
         front = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -92,6 +93,15 @@ class Front:
                     return
                 event = json.loads(body or b"{}")
                 front.invocations.append((name, event))
+                if front.service_faults.get(name, 0) > 0:
+                    front.service_faults[name] -= 1
+                    error = {"Type": "Service", "Message": "injected Lambda service fault"}
+                    headers = [
+                        ("x-amzn-ErrorType", "ServiceException"),
+                        ("x-amzn-RequestId", str(uuid.uuid4())),
+                    ]
+                    self._reply(500, headers, json.dumps(error).encode())
+                    return
                 headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
                 try:
                     result = handler(event)
@@ -142,6 +152,7 @@ class Front:
 def local_cloud(monkeypatch: Any) -> Iterator[Front]:
     """A moto server (SFN interpreter on) behind a Lambda-answering front, for one test."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)  # it logs whole ASL trees per error
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     moto_port = moto.get_host_and_port()[1]

@@ -72,7 +72,10 @@ def test_accepted_publishes_created_and_pending_locks_and_sends_the_command(
 ) -> None:
     vehicle = next(vehicles)
     body = request(cloud, vehicle, parameters={"durationS": 3})
-    assert create(cloud, body) == {"statusCode": 202, "body": {"eventId": body["eventId"], "status": "PENDING"}}
+    assert create(cloud, body) == {
+        "statusCode": 202,
+        "body": {"eventId": body["eventId"], "status": "PENDING"},
+    }
 
     seen = published(cloud, mailbox, body["eventId"])
     statuses = [m.body["status"] for m in seen["PersisterQueue"]]
