@@ -8,6 +8,7 @@ import gzip
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import moto
@@ -246,3 +247,15 @@ def test_access_log_has_one_json_line_per_request(api: str, api_log: Path) -> No
     assert mine[0]["httpMethod"] == "GET"
     assert mine[0]["resourcePath"] == "/v1/ping"
     assert mine[0]["path"] == "/v1/ping"
+
+
+def test_parallel_requests_do_not_mix_up(api: str, local_aws: LocalAws) -> None:
+    vins = [f"WVWZZZ1JZXW{n:06d}" for n in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda vin: (vin, _post(api, local_aws.id_token, vin=vin)), vins))
+
+    for vin, answer in answers:
+        assert answer.status == 202, answer.text
+        body = answer.json()
+        assert body["eventId"] == answer.headers["x-amzn-RequestId"]
+        assert body["received"]["vin"] == vin
