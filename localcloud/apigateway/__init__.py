@@ -39,7 +39,8 @@ Integration calls are signed with SigV4 using ``AWS_ACCESS_KEY_ID``/``AWS_SECRET
 """
 
 from localcloud.apigateway.auth import UserPool
-from localcloud.apigateway.server import ApiGatewayFront, stage_settings
+from localcloud.apigateway.server import ApiGatewayFront
 from localcloud.apigateway.spec import ApiSpec, SpecError
+from localcloud.apigateway.stage import stage_settings
 
 __all__ = ["ApiGatewayFront", "ApiSpec", "SpecError", "UserPool", "stage_settings"]
