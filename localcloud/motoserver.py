@@ -17,11 +17,13 @@ the function host.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import socket
 import threading
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from moto.moto_server.werkzeug_app import (
@@ -62,6 +64,7 @@ class MotoServer:
         """Start the server, enable Step Functions execution; returns self."""
         if self._server is not None:
             return self
+        speed_up_moto()
         # what moto's ThreadedMotoServer does, with our request handler
         app = DomainDispatcherApplication(create_backend_app)
         server: BaseWSGIServer = make_server(
@@ -134,3 +137,63 @@ class MotoServer:
             return
         while not self._janitor_stop.wait(10.0):
             TMP_THREADS[:] = [t for t in list(TMP_THREADS) if t.is_alive()]
+
+
+_SFN_CLIENT_USERS = (
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sqs",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_events",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_unsupported",
+)
+_sped_up = False
+_speed_lock = threading.Lock()
+
+
+def speed_up_moto() -> None:
+    """Two in-process patches that change no behaviour, only cost (idempotent):
+
+    - moto lists its own package directory (``os.listdir`` + ~150 ``isdir``) twice per request
+      to route it; the list never changes, so it is computed once.
+    - moto's ASL engine builds a new boto3 client for every Task state (~10-20 ms each); clients
+      are thread-safe, so one is kept per (region, service, endpoint).
+    """
+    global _sped_up
+    with _speed_lock:
+        if _sped_up:
+            return
+        _sped_up = True
+        from moto import backends
+
+        modules = tuple(backends.list_of_moto_modules())
+        backends.list_of_moto_modules = lambda: modules
+        try:
+            boto_client = importlib.import_module("moto.stepfunctions.parser.asl.utils.boto_client")
+        except ImportError:  # pragma: no cover - another moto layout
+            return
+        original: Callable[..., Any] = boto_client.boto_client_for
+        settings = importlib.import_module("moto.settings")
+        cache: dict[tuple[str, str, str, bool], Any] = {}
+        cache_lock = threading.Lock()
+
+        def cached_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+            stubbed = bool(boto_client.botocore_stubber.enabled)
+            key = (region, service, str(settings.moto_server_port()), stubbed)
+            client = cache.get(key)
+            if client is None:
+                client = original(region=region, service=service, state_credentials=state_credentials)
+                with cache_lock:
+                    cache.setdefault(key, client)
+            return client
+
+        setattr(boto_client, "boto_client_for", cached_client_for)  # noqa: B010 - a module
+        for name in _SFN_CLIENT_USERS:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:  # pragma: no cover - another moto layout
+                continue
+            if getattr(module, "boto_client_for", None) is original:
+                setattr(module, "boto_client_for", cached_client_for)  # noqa: B010 - a module
