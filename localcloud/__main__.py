@@ -16,26 +16,12 @@ import base64
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-BUILD_DIR = ROOT / ".aws-sam" / "build"
-MARKER = ROOT / ".localcloud" / "build.json"
-SOURCES = (
-    "template.yaml",
-    "functions",
-    "src",
-    "statemachines",
-    "api",
-    "schemas",
-    "build/runtime",
-    "build/native",
-    "Makefile",
-)
+from localcloud.build import BUILD_DIR, build_state, sam_build
 
 
 def say(msg: str) -> None:
@@ -48,79 +34,13 @@ def _native(args: argparse.Namespace) -> str:
     return os.environ.get("LOCALCLOUD_NATIVE") or os.environ.get("NATIVE") or "0"
 
 
-def _newest_source_mtime() -> float:
-    newest = 0.0
-    for rel in SOURCES:
-        p = ROOT / rel
-        if p.is_file():
-            newest = max(newest, p.stat().st_mtime)
-        elif p.is_dir():
-            for f in p.rglob("*"):
-                if f.is_file() and "__pycache__" not in f.parts and f.suffix not in (".pyc",):
-                    newest = max(newest, f.stat().st_mtime)
-    return newest
-
-
-def build_state(native: str) -> str | None:
-    """Why a build is needed (None: the build is up to date)."""
-    built = BUILD_DIR / "template.yaml"
-    if not built.is_file():
-        return f"{built.relative_to(ROOT)} is missing"
-    try:
-        marker = json.loads(MARKER.read_text())
-    except (OSError, ValueError):
-        marker = {}
-    if marker.get("native") != native:
-        return f"the build was made with NATIVE={marker.get('native', '?')}, NATIVE={native} asked"
-    if _newest_source_mtime() > built.stat().st_mtime:
-        return "sources changed since the last build"
-    return None
-
-
-def sam_build(native: str, timeout_s: float = 3600.0) -> None:
-    """Run `.venv-sam/bin/sam build` with NATIVE, streaming its output; SystemExit on failure."""
-    sam = ROOT / ".venv-sam" / "bin" / "sam"
-    if not sam.exists():
-        raise SystemExit(f"{sam} not found: run `make venv` first")
-    env = dict(os.environ, NATIVE=native)
-    what = (
-        "Nuitka native binaries (first build: several minutes; cached after)"
-        if native == "1"
-        else ("CPython bootstraps (NATIVE=0, fast)")
-    )
-    say(f"[build] sam build: {what}")
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        [str(sam), "build"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    assert proc.stdout is not None
-    try:
-        for line in proc.stdout:
-            line = line.rstrip()
-            if line:
-                say(f"[build {time.monotonic() - t0:6.1f}s] {line}")
-            if time.monotonic() - t0 > timeout_s:
-                proc.kill()
-                raise SystemExit(f"sam build took more than {timeout_s:.0f} s: stopped")
-        rc = proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    if rc != 0:
-        raise SystemExit(f"sam build failed (exit {rc})")
-    MARKER.parent.mkdir(parents=True, exist_ok=True)
-    MARKER.write_text(
-        json.dumps({"native": native, "builtAt": time.time(), "seconds": round(time.monotonic() - t0, 1)})
-    )
-    say(f"[build] done in {time.monotonic() - t0:.1f} s")
-
-
 def ensure_built(args: argparse.Namespace) -> None:
     native = _native(args)
-    reason = None if args.no_build else build_state(native)
+    build_dir = Path(args.build_dir)
+    reason = None if args.no_build else build_state(native, build_dir)
     if reason:
         say(f"[build] {reason}: building")
-        sam_build(native)
+        sam_build(native, build_dir, out=say)
 
 
 def _parameters(pairs: list[str]) -> dict[str, str]:
@@ -272,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     common(sub.add_parser("build", help="sam build now"), 1.0)
     args = parser.parse_args(argv)
     if args.command == "build":
-        sam_build(_native(args))
+        sam_build(_native(args), Path(args.build_dir), out=say)
         return 0
     if args.command == "invoke":
         return cmd_invoke(args)

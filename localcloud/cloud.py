@@ -158,7 +158,11 @@ class LocalCloud:
         prov: Provisioned = self._step("provision", self._provision)
         self.resources = prov
         if prov.not_emulated:
-            self._progress("not emulated: " + ", ".join(prov.not_emulated))
+            kinds: dict[str, int] = {}
+            for item in prov.not_emulated:
+                kind = item.rsplit("(", 1)[-1].rstrip(")")
+                kinds[kind] = kinds.get(kind, 0) + 1
+            self._progress("not emulated: " + ", ".join(f"{n} x {k}" for k, n in sorted(kinds.items())))
         self._step("register", self._register_functions)
         self._progress(
             f"seeding the fleet ({len(self.fleet.vehicles)} vehicles, users {', '.join(self.fleet.owners())})"

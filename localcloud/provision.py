@@ -359,6 +359,8 @@ class _Provisioner:
                 handler(lid, props)
             except ResolveError as exc:
                 raise ProvisionError(f"{lid} ({rtype}): {exc}") from exc
+            except OSError as exc:
+                raise ProvisionError(f"{lid} ({rtype}): cannot read {exc.filename}: {exc.strerror}") from exc
             except Exception as exc:
                 if type(exc).__name__ in ("ClientError", "ParamValidationError", "EndpointConnectionError"):
                     raise ProvisionError(f"{lid} ({rtype}): {exc}") from exc

@@ -1,0 +1,42 @@
+"""Shared fixtures: `cloud`, ONE LocalCloud for the whole session (built artifacts, time scale 0.1).
+
+The build used: `.aws-sam/build` when it is up to date (CI builds it natively before pytest);
+otherwise a CPython build (NATIVE=0) made once into `.localcloud/build`. Set LOCALCLOUD_BUILD_DIR
+to force a build directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localcloud.cloud import LocalCloud
+
+ROOT = Path(__file__).resolve().parent.parent
+TIME_SCALE = 0.1
+
+
+def _build_dir() -> Path:
+    from localcloud.build import BUILD_DIR, build_state, sam_build
+
+    forced = os.environ.get("LOCALCLOUD_BUILD_DIR")
+    if forced:
+        return Path(forced)
+    if build_state(os.environ.get("NATIVE", "1"), BUILD_DIR) is None:
+        return BUILD_DIR
+    private = ROOT / ".localcloud" / "build"
+    if build_state("0", private) is not None:
+        sam_build("0", private, out=lambda _line: None)
+    return private
+
+
+@pytest.fixture(scope="session")
+def cloud() -> Iterator[LocalCloud]:
+    """The running local cloud."""
+    with LocalCloud(
+        build_dir=_build_dir(), time_scale=TIME_SCALE, state_dir=ROOT / ".localcloud" / "e2e", progress=None
+    ) as running:
+        yield running

@@ -1,0 +1,148 @@
+"""End to end through the local cloud's HTTP API, results read back from its DynamoDB and the subscriber."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from localcloud.cloud import LocalCloud
+from localcloud.demo import call_api, request_service
+from simulator.subscriber import Push
+
+pytestmark = pytest.mark.e2e
+
+FINAL_TIMEOUT_S = 60.0
+SETTLE_S = 1.5  # after the final push: time for a (wrong) second push to show up
+
+
+def accepted(res: Any) -> str:
+    assert res.status == 202, f"expected 202, got {res.status}: {res.body}"
+    assert res.body["status"] == "PENDING"
+    return str(res.body["eventId"])
+
+
+def pushes_after_settle(cloud: LocalCloud, event_id: str) -> list[Push]:
+    first = cloud.subscriber.wait_for(
+        lambda p: p.body.get("notificationId") == event_id, timeout=FINAL_TIMEOUT_S
+    )
+    assert first is not None, f"no push for {event_id}"
+    time.sleep(SETTLE_S)
+    return cloud.subscriber.for_event(event_id)
+
+
+def test_horn_blow_executes_with_full_history_and_one_push(cloud: LocalCloud) -> None:
+    vin = "WVWZZZ1JZXW000001"
+    eid = accepted(request_service(cloud, "alice", vin, "HORN_BLOW", {"durationS": 2}))
+    state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
+    assert state is not None and state["status"] == "EXECUTED", state
+    assert cloud.history(eid) == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
+    pushes = pushes_after_settle(cloud, eid)
+    assert len(pushes) == 1
+    body = pushes[0].body
+    assert body["result"] == "EXECUTED" and body["vin"] == vin and body["service"] == "HORN_BLOW"
+    assert body["source"] == "APP" and body["firstSeenMs"] == state["firstSeenMs"]
+    got = call_api(cloud.api_url, "GET", f"/v1/vehicles/{vin}/services/{eid}", cloud.token("alice"))
+    assert got.status == 200, got.body
+    assert got.body["status"] == "EXECUTED"
+    assert [h["status"] for h in got.body["history"]] == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
+
+
+def test_g1_light_flash_executes(cloud: LocalCloud) -> None:
+    eid = accepted(request_service(cloud, "alice", "WVWZZZ1JZXW000002", "LIGHT_FLASH"))
+    state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
+    assert state is not None and state["status"] == "EXECUTED"
+
+
+def test_busy_vehicle_gets_409_then_accepts_after_the_final_state(cloud: LocalCloud) -> None:
+    vin = "WVWZZZ1JZXW000010"  # answers late: the first command stays in flight for a while
+    first = accepted(request_service(cloud, "alice", vin, "DOOR_LOCK"))
+    second = request_service(cloud, "alice", vin, "HORN_BLOW")
+    assert second.status == 409, second.body
+    assert second.body["error"] == "VEHICLE_BUSY" and second.body["message"]
+    state = cloud.wait_final(first, FINAL_TIMEOUT_S)
+    assert state is not None and state["status"] == "EXECUTED"
+    deadline = time.monotonic() + 10
+    third = request_service(cloud, "alice", vin, "HORN_BLOW")
+    while third.status == 409 and time.monotonic() < deadline:  # the lock is released just after the final
+        time.sleep(0.2)
+        third = request_service(cloud, "alice", vin, "HORN_BLOW")
+    eid = accepted(third)
+    assert cloud.wait_final(eid, FINAL_TIMEOUT_S) is not None
+
+
+def test_silent_car_times_out(cloud: LocalCloud) -> None:
+    eid = accepted(request_service(cloud, "alice", "WVWZZZ1JZXW000003", "HORN_BLOW"))
+    state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
+    assert state is not None
+    assert (state["status"], state.get("failureReason")) == ("FAILED", "TIMEOUT")
+    pushes = pushes_after_settle(cloud, eid)
+    assert [(p.body["result"], p.body.get("reason")) for p in pushes] == [("FAILED", "TIMEOUT")]
+
+
+def test_rejecting_car_fails_with_reason(cloud: LocalCloud) -> None:
+    eid = accepted(request_service(cloud, "bob", "WVWZZZ1JZXW000005", "HORN_BLOW"))
+    state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
+    assert state is not None
+    assert (state["status"], state.get("failureReason")) == ("FAILED", "REJECTED_BY_VEHICLE")
+
+
+def test_duplicate_and_out_of_order_messages_give_one_final_push(cloud: LocalCloud) -> None:
+    dup = accepted(request_service(cloud, "bob", "WVWZZZ1JZXW000006", "HORN_BLOW"))
+    ooo = accepted(request_service(cloud, "bob", "WVWZZZ1JZXW000007", "HORN_BLOW"))
+    for eid in (dup, ooo):
+        state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
+        assert state is not None and state["status"] == "EXECUTED"
+    assert len(pushes_after_settle(cloud, dup)) == 1
+    assert len(cloud.subscriber.for_event(ooo)) == 1
+    # a late RUNNING after EXECUTED is recorded in the history, the status stays EXECUTED
+    assert cloud.history(ooo)[-1] in ("RUNNING", "EXECUTED")
+    assert (cloud.state(ooo) or {}).get("status") == "EXECUTED"
+
+
+def test_theft_alarm_reaches_the_subscriber(cloud: LocalCloud) -> None:
+    vin = "WVWZZZ1JZXW000009"
+    before = {id(p) for p in cloud.subscriber.pushes}
+    cloud.simulator.raise_event(vin, "THEFT_ALARM")
+    push = cloud.subscriber.wait_for(
+        lambda p: id(p) not in before and p.body.get("service") == "THEFT_ALARM" and p.body.get("vin") == vin,
+        timeout=FINAL_TIMEOUT_S,
+    )
+    assert push is not None
+    assert push.body["result"] == "EXECUTED" and push.body["source"] == "VEHICLE"
+    state = cloud.wait_final(str(push.body["notificationId"]), 10)
+    assert state is not None and state["source"] == "VEHICLE"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "needle"),
+    [
+        ("/v1/vehicles/WVWZZZ1JZXW000001/services/HORN_BLOW", b'{"parameters": ', "json"),
+        ("/v1/vehicles/WVWZZZ1JZXW000001/services/TELEPORT", b"{}", "TELEPORT"),
+        ("/v1/vehicles/WVWZZZ1JZXW00000I/services/HORN_BLOW", b"{}", "vin"),
+        (
+            "/v1/vehicles/WVWZZZ1JZXW000001/services/HORN_BLOW",
+            b'{"parameters": {"durationS": 99}}',
+            "durationS",
+        ),
+    ],
+    ids=["malformed-json", "unknown-service", "bad-vin", "parameter-out-of-range"],
+)
+def test_bad_requests_get_400_with_a_clear_message(
+    cloud: LocalCloud, path: str, body: bytes, needle: str
+) -> None:
+    res = call_api(cloud.api_url, "POST", path, cloud.token("alice"), body)
+    assert res.status == 400, res.body
+    assert isinstance(res.body, dict) and res.body.get("message"), res.body
+    assert needle.lower() in json.dumps(res.body).lower(), res.body
+
+
+def test_not_owner_gets_403_and_no_token_401(cloud: LocalCloud) -> None:
+    res = request_service(cloud, "bob", "WVWZZZ1JZXW000001", "HORN_BLOW")
+    assert res.status == 403, res.body
+    anonymous = call_api(
+        cloud.api_url, "POST", "/v1/vehicles/WVWZZZ1JZXW000001/services/HORN_BLOW", None, b"{}"
+    )
+    assert anonymous.status == 401, anonymous.body
