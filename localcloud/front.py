@@ -17,7 +17,8 @@ Routing:
   404 ResourceNotFoundException, 429 TooManyRequestsException).
 - ``X-Amz-Target: AWSStepFunctions.StartSyncExecution`` -> `sync_shim.StartSyncExecutionShim`
   (moto lacks the call; botocore needs ``Config(inject_host_prefix=False)`` against localhost).
-- anything else -> proxied to moto as is (method, path, query, headers, body).
+- anything else -> proxied to moto as is (method, path, query, headers, body), except that a
+  ``StartExecution`` without a name gets a UUID one, as AWS does (moto would name it "None").
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import socket
 import threading
 import urllib.parse
+import uuid
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,6 +40,7 @@ from localcloud.sync_shim import StartSyncExecutionShim
 INVOKE_PREFIX = "/2015-03-31/functions/"
 INVOKE_SUFFIX = "/invocations"
 SYNC_TARGET = "AWSStepFunctions.StartSyncExecution"
+START_TARGET = "AWSStepFunctions.StartExecution"
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -52,6 +55,19 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
+
+
+def _with_execution_name(body: bytes) -> bytes:
+    """StartExecution without a name: AWS makes a UUID up, moto names every such execution
+    "None" (so the second one fails with ExecutionAlreadyExists). Add the UUID here."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return body
+    if not isinstance(request, dict) or request.get("name"):
+        return body
+    request["name"] = str(uuid.uuid4())
+    return json.dumps(request).encode()
 
 
 class MotoClient:
@@ -172,7 +188,10 @@ class _FrontHandler(BaseHTTPRequestHandler):
                         front, urllib.parse.unquote(route[len(INVOKE_PREFIX) : -len(INVOKE_SUFFIX)]), body
                     )
                     return
-            if self.headers.get("X-Amz-Target") == SYNC_TARGET:
+            target = self.headers.get("X-Amz-Target")
+            if target == START_TARGET:
+                body = _with_execution_name(body)
+            if target == SYNC_TARGET:
                 status, data = front.shim.start_sync_execution(body, self.headers.get("Authorization") or "")
                 self.send_bytes(status, data, [("Content-Type", "application/x-amz-json-1.0")])
                 return

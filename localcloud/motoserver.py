@@ -160,6 +160,9 @@ def speed_up_moto() -> None:
       to route it; the list never changes, so it is computed once.
     - moto's ASL engine builds a new boto3 client for every Task state (~10-20 ms each); clients
       are thread-safe, so one is kept per (region, service, endpoint).
+    - moto's ASL engine logs every failed state (a routine Catch too) at ERROR with the repr of
+      the whole state tree (kilobytes, built even when nobody listens); it logs one line at DEBUG
+      instead. The failure itself is unchanged (DescribeExecution / the history keep it).
     """
     global _sped_up
     with _speed_lock:
@@ -190,6 +193,7 @@ def speed_up_moto() -> None:
             return client
 
         setattr(boto_client, "boto_client_for", cached_client_for)  # noqa: B010 - a module
+        _quiet_asl_failures()
         for name in _SFN_CLIENT_USERS:
             try:
                 module = importlib.import_module(name)
@@ -197,3 +201,25 @@ def speed_up_moto() -> None:
                 continue
             if getattr(module, "boto_client_for", None) is original:
                 setattr(module, "boto_client_for", cached_client_for)  # noqa: B010 - a module
+
+
+def _quiet_asl_failures() -> None:
+    try:
+        eval_component = importlib.import_module("moto.stepfunctions.parser.asl.component.eval_component")
+    except ImportError:  # pragma: no cover - another moto layout
+        return
+    component = getattr(eval_component, "EvalComponent", None)
+    if component is None:  # pragma: no cover
+        return
+    log = logging.getLogger("localcloud.asl")
+
+    def log_failure_event(self: Any, failure_event_exception: Any) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            name = getattr(failure_event_exception.failure_event.error_name, "error_name", None)
+            log.debug("ASL state %s failed: %s", type(self).__name__, name)
+
+    def log_exception(self: Any, exception: Exception) -> None:
+        log.debug("ASL state %s raised %r", type(self).__name__, exception)
+
+    component._log_failure_event_exception = log_failure_event
+    component._log_exception = log_exception

@@ -30,6 +30,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from typing import Any
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
@@ -161,9 +162,13 @@ class PipeRunner:
     def _target(self, target_input: str, batch_ids: set[str]) -> set[str]:
         """Start the state machine; returns the message ids the target reported as failed."""
         if self.invocation_type == "FIRE_AND_FORGET":
-            self._sfn.start_execution(stateMachineArn=self.target_arn, input=target_input)
+            self._sfn.start_execution(
+                stateMachineArn=self.target_arn, input=target_input, name=str(uuid.uuid4())
+            )
             return set()
-        resp = self._sfn.start_sync_execution(stateMachineArn=self.target_arn, input=target_input)
+        resp = self._sfn.start_sync_execution(
+            stateMachineArn=self.target_arn, input=target_input, name=str(uuid.uuid4())
+        )
         if resp.get("status") != "SUCCEEDED":
             raise PipeFailure(
                 f"target execution {resp.get('status')}: {resp.get('error')}: {str(resp.get('cause'))[:300]}"

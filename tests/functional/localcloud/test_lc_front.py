@@ -135,3 +135,11 @@ def test_bad_sync_request_is_a_validation_error(cloud: Cloud) -> None:
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req, timeout=10)
     assert err.value.code == 400
+
+
+def test_start_execution_without_a_name_gets_a_fresh_one_each_time(cloud: Cloud) -> None:
+    arn = _machine(cloud, "unnamed", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    sfn = cloud.client("stepfunctions")
+    first = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    second = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    assert first != second and not first.endswith(":None")
