@@ -193,3 +193,15 @@ def test_a_service_the_vehicle_lacks_is_400_unsupported(
     (failed,) = published(cloud, mailbox, body["eventId"])["DistributorQueue"]
     assert failed.body["failureReason"] == "UNSUPPORTED_BY_VEHICLE"
     assert lock_item(cloud, vehicle.vin) is None
+
+
+def test_a_malformed_vin_is_400_not_403(
+    cloud: LocalCloud, mailbox: Mailbox, vehicles: Iterator[Vehicle]
+) -> None:
+    """Not in the registry, but the request itself is wrong: the caller learns what is wrong."""
+    body = request(cloud, next(vehicles), vin="WVWZZZ1JZXW00000O")  # O is not in the VIN alphabet
+    out = create(cloud, body)
+    assert out["statusCode"] == 400 and out["body"]["error"] == "VALIDATION_FAILED"
+    assert "vin" in out["body"]["message"]
+    (failed,) = published(cloud, mailbox, body["eventId"])["DistributorQueue"]
+    assert failed.body["failureReason"] == "VALIDATION_FAILED"
