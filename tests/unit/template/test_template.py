@@ -295,8 +295,10 @@ def test_incoming_pipe_decodes_then_starts_the_workflow_fire_and_forget() -> Non
     )
     role = RESOURCES[getatt_target(props["RoleArn"])]
     statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    log_group = props["LogConfiguration"]["CloudwatchLogsLogDestination"]["LogGroupArn"]
     assert {json.dumps(s["Resource"], sort_keys=True) for s in statements} == {
-        json.dumps(v, sort_keys=True) for v in (props["Source"], props["Enrichment"], props["Target"])
+        json.dumps(v, sort_keys=True)
+        for v in (props["Source"], props["Enrichment"], props["Target"], log_group)
     }
 
 
