@@ -218,7 +218,8 @@ class _FunctionLog:
 
     def write(self, data: bytes) -> None:
         with self._lock:
-            self._file.write(data)
+            if not self._file.closed:  # an invocation still finishing after stop()
+                self._file.write(data)
 
     def close(self) -> None:
         with self._lock:
