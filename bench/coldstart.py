@@ -316,7 +316,7 @@ def run_local(args: argparse.Namespace) -> int:
             "runs": args.runs,
             "cold": "spawn -> first response received by the local Runtime API (ms)",
             "warm": "second invocation on the same process: /next handed out -> response (ms)",
-            "max_rss": "ru_maxrss of the process (os.wait4)",
+            "max_rss": "peak RSS (VmHWM) of the function process, read before it is stopped",
             "baseline": "CPython running the same handler with its real imports (python -m lambda_runtime)",
             "cpython_boto3": "CPython + import boto3 + boto3.client(...) for each client the function uses",
             "bytecode": "CPython runs with cached bytecode (favours the baseline)",

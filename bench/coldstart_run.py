@@ -1,7 +1,11 @@
 """One measured start: spawn a bootstrap against a fresh local Runtime API, two invocations, then stop.
 
 Measures spawn -> first response posted (cold), the second invocation on the same process (warm,
-from the moment ``/next`` handed it out to its response), and the process's max RSS (``wait4``).
+from the moment ``/next`` handed it out to its response), and the process's peak RSS.
+
+Peak RSS is ``VmHWM`` from ``/proc/<pid>/status``, read while the process waits for its third event.
+``wait4``'s ``ru_maxrss`` is only a fallback: Linux carries the high-water mark across ``execve``,
+so after a (v)fork it reports at least the RSS of the spawning benchmark process itself.
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ def measure(
             served = api.served_at(second)
             if served is None:  # cannot happen: the response for it arrived
                 raise RunFailed("the second invocation was never handed out")
+            peak_mb = peak_rss_mb(proc.pid)
         except RunFailed as failure:
             if proc.returncode is None:
                 proc.kill()
@@ -105,8 +110,20 @@ def measure(
     return Sample(
         cold_ms=(posts[0].at - started) * 1000,
         warm_ms=(posts[1].at - served) * 1000,
-        max_rss_mb=None if rusage is None else rusage.ru_maxrss / 1024,  # None: it exited by itself
+        max_rss_mb=peak_mb if peak_mb is not None else (None if rusage is None else rusage.ru_maxrss / 1024),
     )
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """``VmHWM`` of a live process in MB (None where /proc is not available)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def lambda_env(

@@ -63,6 +63,10 @@ Resources:
     Type: AWS::Serverless::Function
     Properties:
       Handler: functions.broken.app.handler
+  HungryFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: functions.hungry.app.handler
 """
 
 HANDLERS = {
@@ -80,6 +84,12 @@ HANDLERS = {
     "no_events": "def handler(event, context):\n    return None\n",
     "unbuilt": "def handler(event, context):\n    return 1\n",
     "broken": "raise ImportError('the broken function cannot start')\n",
+    "hungry": """
+        BALLAST = b"x" * (96 * 1024 * 1024)  # written, so resident
+
+        def handler(event, context):
+            return len(BALLAST)
+    """,
 }
 
 
@@ -102,10 +112,17 @@ def project(tmp_path: Path) -> Path:
     write(root / "events" / "echo" / "b-horn.json", '{"vin": "WVWZZZ1JZXW000001"}')
     write(root / "events" / "unbuilt" / "one.json", "{}")
     write(root / "events" / "broken" / "one.json", "{}")
+    write(root / "events" / "hungry" / "one.json", "{}")
     fake_bootstrap = (
         f'#!/bin/sh\nexport PYTHONPATH="{root}:{RUNTIME}"\nexec "{sys.executable}" -m lambda_runtime\n'
     )
-    for logical_id in ("EchoFunction", "PersisterFunction", "NoEventsFunction", "BrokenFunction"):
+    for logical_id in (
+        "EchoFunction",
+        "PersisterFunction",
+        "NoEventsFunction",
+        "BrokenFunction",
+        "HungryFunction",
+    ):
         write(root / ".aws-sam" / "build" / logical_id / "bootstrap", fake_bootstrap, 0o755)
     return root
 
@@ -128,6 +145,7 @@ def test_bench_measures_every_variant_and_writes_the_report(
         "NoEventsFunction",
         "UnbuiltFunction",
         "BrokenFunction",
+        "HungryFunction",
     }
 
     echo = functions["EchoFunction"]
@@ -138,7 +156,10 @@ def test_bench_measures_every_variant_and_writes_the_report(
     assert echo["cpython_boto3"] is None and echo["calls_aws"] is False
     assert echo["event"] == "events/echo/b-horn.json"  # the invalid sample is skipped
     assert echo["warm_native_ms"] > 0 and echo["warm_cpython_ms"] > 0
-    assert echo["max_rss_mb"] > 1
+    # The peak RSS is the function process's own, not the spawning benchmark's (a vfork inherits that).
+    hungry = functions["HungryFunction"]["max_rss_mb"]
+    assert hungry >= 96
+    assert 1 < echo["max_rss_mb"] < hungry - 48
     assert echo["zip_bytes"] > 0
     assert echo["native_artifact"].startswith("script")  # the fake is not an ELF, and says so
     assert echo["memory_mb"] == 256
