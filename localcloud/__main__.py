@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--no-build", action="store_true", help="never build, even if stale")
 
     for name, text in (("run", "demo, then serve until Ctrl-C"), ("demo", "demo, then exit 0/1")):
-        common(sub.add_parser(name, help=text), 0.1)
+        common(sub.add_parser(name, help=text), 0.5)
     p_inv = sub.add_parser("invoke", help="run one function with one event")
     p_inv.add_argument("function", help="logical id or function name")
     p_inv.add_argument("event", help="event JSON file, or - for stdin")

@@ -1,4 +1,4 @@
-"""Shared fixtures: `cloud`, ONE LocalCloud for the whole session (built artifacts, time scale 0.1).
+"""Shared fixtures: `cloud`, ONE LocalCloud for the whole session (built artifacts, time scale 0.5).
 
 The build used: `.aws-sam/build` when it is up to date (CI builds it natively before pytest);
 otherwise a CPython build (NATIVE=0) made once into `.localcloud/build`. Set LOCALCLOUD_BUILD_DIR
@@ -16,7 +16,7 @@ import pytest
 from localcloud.cloud import LocalCloud
 
 ROOT = Path(__file__).resolve().parent.parent
-TIME_SCALE = 0.1
+TIME_SCALE = 0.5
 
 
 def _build_dir() -> Path:
