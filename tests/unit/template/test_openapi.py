@@ -40,12 +40,12 @@ def context(**extra: Any) -> dict[str, Any]:
     }
 
 
-def post_request(body: str) -> dict[str, Any]:
+def post_request(body: str, vin: str = VIN, service: str = "HORN_BLOW") -> dict[str, Any]:
     integration = OPS["post"]["x-amazon-apigateway-integration"]
     template = substituted(
         integration["requestTemplates"]["application/json"], {"EventCreationStateMachine": ARN}
     )
-    out = render(template, VtlInput(body, path={"vin": VIN, "service": "HORN_BLOW"}), context(), {})
+    out = render(template, VtlInput(body, path={"vin": vin, "service": service}), context(), {})
     request: dict[str, Any] = json.loads(out)
     return request
 
@@ -208,3 +208,23 @@ def test_get_queries_the_events_table_by_event_id() -> None:
         "ExpressionAttributeValues": {":eventId": {"S": "e-1"}},
         "ConsistentRead": True,
     }
+
+
+@pytest.mark.parametrize(
+    "vin",
+    ['X", "eventId": "chosen-by-caller', "O'Brien\\", "</script>\u00e9\n", 'a\\", \\"owner\\": \\"x'],
+)
+def test_path_values_cannot_break_out_of_the_workflow_input(vin: str) -> None:
+    """The path reaches the workflow as data, whatever it contains (and the caller cannot choose
+    the event id or the owner): the validate function then rejects it with a clear 400."""
+    parsed = json.loads(post_request('{"parameters": {"durationS": 2}}', vin=vin, service=vin)["input"])
+    assert (parsed["vin"], parsed["serviceType"]) == (vin, vin)
+    assert (parsed["eventId"], parsed["owner"]) == ("req-1", SUB)
+
+
+def test_get_queries_whatever_the_event_id_contains() -> None:
+    integration = OPS["get"]["x-amazon-apigateway-integration"]
+    template = substituted(integration["requestTemplates"]["application/json"], {"EnvironmentName": "dev"})
+    odd = 'it\'s "quoted"'
+    query = json.loads(render(template, VtlInput("", path={"vin": VIN, "service": odd}), context(), {}))
+    assert query["ExpressionAttributeValues"] == {":eventId": {"S": odd}}
