@@ -270,6 +270,8 @@ class Front:
         self._requested_port = port
         self._server: _FrontServer | None = None
         self._thread: threading.Thread | None = None
+        self._previous_moto_port: str | None = None
+        self._set_moto_port = False
 
     def start(self, set_moto_port: bool = True) -> Front:
         """Listen and serve in a daemon thread; returns self."""
@@ -283,6 +285,8 @@ class Front:
         )
         self._thread.start()
         if set_moto_port:
+            self._previous_moto_port = os.environ.get("MOTO_PORT")
+            self._set_moto_port = True
             os.environ["MOTO_PORT"] = str(self.port)
         if not self.host.endpoint_url:
             self.host.endpoint_url = self.url
@@ -299,7 +303,13 @@ class Front:
         return f"http://{self._bind}:{self.port}"
 
     def stop(self) -> None:
-        """Stop serving (idempotent)."""
+        """Stop serving (idempotent); MOTO_PORT gets its previous value back."""
+        if self._set_moto_port and self._server is not None and os.environ.get("MOTO_PORT") == str(self.port):
+            if self._previous_moto_port is None:
+                os.environ.pop("MOTO_PORT", None)
+            else:
+                os.environ["MOTO_PORT"] = self._previous_moto_port
+        self._set_moto_port = False
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

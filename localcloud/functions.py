@@ -422,7 +422,7 @@ class _Pool:
         self.all: set[_Instance] = set()
         self.stopped = False
 
-    def acquire(self, host: FunctionHost, wait_s: float) -> _Instance:
+    def acquire(self, host: FunctionHost, wait_s: float, count: bool = True) -> _Instance:
         deadline = time.monotonic() + wait_s
         with self.cond:
             while True:
@@ -431,13 +431,13 @@ class _Pool:
                 while self.idle:
                     inst = self.idle.pop()
                     if not inst.dead:
-                        self.invocations += 1
+                        self.invocations += int(count)
                         return inst
                     self._forget(inst)
                 if self.total < self.limit:
                     self.total += 1
                     self.cold_starts += 1
-                    self.invocations += 1
+                    self.invocations += int(count)
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -599,7 +599,7 @@ class FunctionHost:
                 if pool.total >= pool.limit:
                     break
             try:
-                inst = pool.acquire(self, 0.0)
+                inst = pool.acquire(self, 0.0, count=False)
             except TooManyRequests:
                 break
             inst.init_done.wait(INIT_TIMEOUT_S)

@@ -8,7 +8,9 @@ import re
 import threading
 from pathlib import Path
 
-from localcloud.functions import InvokeResult
+import pytest
+
+from localcloud.functions import FunctionNotFound, InvokeResult, TooManyRequests
 from tests.functional.localcloud.lc_support import Cloud, spec
 
 
@@ -149,3 +151,17 @@ def test_event_invocation_returns_202_and_runs(cloud: Cloud, tmp_path: Path) -> 
             break
         threading.Event().wait(0.05)
     assert '"async": true' in record.read_text()
+
+
+def test_warm_starts_instances_ahead_and_throttles_at_zero_concurrency(cloud: Cloud) -> None:
+    cloud.host.register(spec("Prewarm", reserved_concurrency=2))
+    assert cloud.host.warm("lc-Prewarm", count=5) == 2
+    stats = cloud.host.stats("lc-Prewarm")
+    assert stats == {"instances": 2, "idle": 2, "cold_starts": 2, "invocations": 0}
+    assert cloud.host.invoke("lc-Prewarm", b"{}").function_error is None
+    assert cloud.host.stats("lc-Prewarm")["cold_starts"] == 2
+    cloud.host.register(spec("Zero", reserved_concurrency=0))
+    with pytest.raises(TooManyRequests):
+        cloud.host.invoke("lc-Zero", b"{}")
+    with pytest.raises(FunctionNotFound):
+        cloud.host.invoke("lc-Nothing", b"{}")
