@@ -220,6 +220,26 @@ def summarize_plan(plan: Plan, imports: dict[str, Any] | None, zip_bytes: int | 
     return row
 
 
+def floors(python: str, runs: int) -> dict[str, Any]:
+    """What no function can beat here: spawn -> exit of ``/bin/true`` and of an empty CPython (median ms)."""
+    commands = {
+        "true_ms": ["/bin/true"],
+        "cpython_empty_ms": [python, "-c", "pass"],
+        "cpython_isolated_empty_ms": [python, "-S", "-I", "-c", "pass"],
+    }
+    out: dict[str, Any] = {}
+    for name, command in commands.items():
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            subprocess.run(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60, check=False
+            )
+            samples.append((time.perf_counter() - started) * 1000)
+        out[name] = summarize(samples)["median_ms"]
+    return out
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -289,6 +309,13 @@ def run_local(args: argparse.Namespace) -> int:
                 imports[plan.spec.logical_id] = measure_imports(module, cpy.env, cpy.cwd, args.python)
             except (RuntimeError, subprocess.TimeoutExpired) as exc:
                 plan.notes.append(f"import budget not measured: {exc}")
+        runtime_imports: dict[str, Any] | None = None
+        if not args.no_imports:
+            env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "PYTHONPATH": str(RUNTIME_DIR)}
+            try:
+                runtime_imports = measure_imports("lambda_runtime.loop", env, args.root, args.python)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                print(f"  runtime loop import budget not measured: {exc}", flush=True)
         print("warming up (one unmeasured start of each variant: bytecode, page cache)...", flush=True)
         for plan in plans:
             for variant in plan.variants.values():
@@ -310,8 +337,10 @@ def run_local(args: argparse.Namespace) -> int:
     for name, reason in skipped.items():
         functions[name] = {"error": reason, "native": None, "cpython": None}
     machine = machine_info()
-    report = {
+    report: dict[str, Any] = {
         "machine": machine,
+        "floors": floors(args.python, max(args.runs, 5)),
+        "runtime_loop_imports": runtime_imports,
         "method": {
             "runs": args.runs,
             "cold": "spawn -> first response received by the local Runtime API (ms)",
@@ -327,6 +356,15 @@ def run_local(args: argparse.Namespace) -> int:
     }
     print()
     print(table(functions))
+    print(
+        "floors (spawn -> exit, median ms): "
+        + ", ".join(f"{k.removesuffix('_ms')} {v}" for k, v in report["floors"].items())
+        + (
+            f"; runtime loop imports: {runtime_imports['modules']} modules, {runtime_imports['ms']} ms"
+            if runtime_imports
+            else ""
+        )
+    )
     write_json(report, args.out)
     print(f"\nwrote {args.out}")
     title = f"cold start, {args.runs} runs, {machine['cpu_model']} ({machine['cores']} cores)"

@@ -138,6 +138,8 @@ def test_bench_measures_every_variant_and_writes_the_report(
     assert code == 0
     report = json.loads(out.read_text())
     assert {"cpu_model", "cores", "kernel", "python", "nuitka", "date"} <= set(report["machine"])
+    assert set(report["floors"]) == {"true_ms", "cpython_empty_ms", "cpython_isolated_empty_ms"}
+    assert report["runtime_loop_imports"]["modules"] >= 1
     functions = report["functions"]
     assert set(functions) == {
         "EchoFunction",
