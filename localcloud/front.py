@@ -19,14 +19,18 @@ Routing:
   (moto lacks the call; botocore needs ``Config(inject_host_prefix=False)`` against localhost).
 - anything else -> proxied to moto as is (method, path, query, headers, body), except that a
   ``StartExecution`` without a name gets a UUID one, as AWS does (moto would name it "None").
+  When moto is a `MotoServer` of this process, its WSGI application is called directly (no
+  second HTTP hop); otherwise (``in_process=False``, or another server) over kept-alive HTTP.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
 import socket
+import sys
 import threading
 import urllib.parse
 import uuid
@@ -35,6 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from localcloud.functions import FunctionHost, FunctionNotFound, TooManyRequests
+from localcloud.motoserver import MotoServer
 from localcloud.sync_shim import StartSyncExecutionShim
 
 INVOKE_PREFIX = "/2015-03-31/functions/"
@@ -125,6 +130,118 @@ class MotoClient:
         ]
         status, _, data = self.request("POST", "/", json.dumps(payload).encode(), headers)
         return status, data
+
+
+class InProcessMoto:
+    """moto's WSGI application called directly (moto in this process): the same requests as
+    `MotoClient`, without the second HTTP hop (its parsing, sockets and server thread)."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+
+    def request(
+        self, method: str, path: str, body: bytes, headers: Iterable[tuple[str, str]]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        environ = self._environ(method, path, body, headers)
+        captured: dict[str, Any] = {}
+        written: list[bytes] = []
+
+        def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"] = status
+            captured["headers"] = response_headers
+            return written.append
+
+        result = self.app(environ, start_response)
+        try:
+            data = b"".join([*written, *result])
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return int(str(captured["status"]).split(" ", 1)[0]), list(captured["headers"]), data
+
+    def call_json(self, target: str, payload: dict[str, Any], authorization: str) -> tuple[int, bytes]:
+        headers = [
+            ("Host", f"{self.host}:{self.port}"),
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("X-Amz-Target", target),
+            ("Authorization", authorization),
+        ]
+        status, _, data = self.request("POST", "/", json.dumps(payload).encode(), headers)
+        return status, data
+
+    def _environ(
+        self, method: str, path: str, body: bytes, headers: Iterable[tuple[str, str]]
+    ) -> dict[str, Any]:
+        """What werkzeug's server (with moto's request handler) would make of this request."""
+        url = urllib.parse.urlsplit(path)
+        environ: dict[str, Any] = {
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "SERVER_SOFTWARE": "localcloud-front",
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": _latin1(urllib.parse.unquote(url.path)),
+            "QUERY_STRING": _latin1(url.query),
+            "REQUEST_URI": _latin1(path),
+            "RAW_URI": _latin1(path),
+            "REMOTE_ADDR": "127.0.0.1",
+            "REMOTE_PORT": 0,
+            "SERVER_NAME": self.host,
+            "SERVER_PORT": str(self.port),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "CONTENT_LENGTH": str(len(body)),
+        }
+        header_list = [(n, v.replace("\r\n", "")) for n, v in headers if n.lower() not in HOP_BY_HOP]
+        for name, value in header_list:
+            if "_" in name:
+                continue
+            key = name.upper().replace("-", "_")
+            if key != "CONTENT_TYPE":
+                key = "HTTP_" + key
+                if key in environ:
+                    value = f"{environ[key]},{value}"
+            environ[key] = value
+        _preserve_underscored_headers(environ, header_list)
+        return environ
+
+
+def _latin1(text: str) -> str:
+    """PEP 3333: the environ carries bytes as latin-1 strings."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def _preserve_underscored_headers(environ: dict[str, Any], headers: list[tuple[str, str]]) -> None:
+    """moto's request handler keeps headers with underscores (S3 metadata): do the same."""
+    try:
+        from moto.core.request import (
+            PRESERVED_HEADER_NAMES_ENVIRON_KEY,
+            environ_key_for_header,
+            should_preserve_original_header_name,
+        )
+    except ImportError:  # pragma: no cover - another moto layout
+        return
+    dashed = {environ_key_for_header(name) for name, _ in headers if "_" not in name}
+    names: dict[str, str] = {}
+    values: dict[str, list[str]] = {}
+    for name, value in headers:
+        if not should_preserve_original_header_name(name):
+            continue
+        key = environ_key_for_header(name)
+        if key in dashed:
+            continue
+        names.setdefault(key, name)
+        values.setdefault(key, []).append(value)
+    for key, key_values in values.items():
+        environ[key] = ",".join(key_values)
+    environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY] = names
 
 
 class _FrontServer(ThreadingHTTPServer):
@@ -262,8 +379,20 @@ class _FrontHandler(BaseHTTPRequestHandler):
 class Front:
     """One HTTP endpoint on 127.0.0.1: Lambda -> function host, StartSyncExecution -> shim, rest -> moto."""
 
-    def __init__(self, moto_url: str, host: FunctionHost, bind: str = "127.0.0.1", port: int = 0) -> None:
-        self.moto = MotoClient(moto_url)
+    def __init__(
+        self,
+        moto_url: str,
+        host: FunctionHost,
+        bind: str = "127.0.0.1",
+        port: int = 0,
+        in_process: bool = True,
+    ) -> None:
+        in_process_moto = MotoServer.running_at(moto_url) if in_process else None
+        self.moto: MotoClient | InProcessMoto = (
+            InProcessMoto(in_process_moto.app, in_process_moto.host, in_process_moto.port)
+            if in_process_moto is not None
+            else MotoClient(moto_url)
+        )
         self.host = host
         self.shim = StartSyncExecutionShim(self.moto)
         self._bind = bind

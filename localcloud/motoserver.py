@@ -4,6 +4,8 @@ API::
 
     moto = MotoServer(host="127.0.0.1", port=0).start()   # port 0: a free port
     moto.url      # "http://127.0.0.1:<port>"
+    moto.app      # moto's WSGI application (the front calls it directly)
+    MotoServer.running_at(url) -> MotoServer | None   # a started server of this process
     moto.port
     moto.configure({"stepfunctions": {"execute_state_machine": True}})  # done by start()
     moto.stop()
@@ -33,6 +35,9 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+_running: dict[str, MotoServer] = {}
+_running_lock = threading.Lock()
+
 
 class _NoDelayHandler(MotoRequestHandler):
     """moto's request handler with TCP_NODELAY: werkzeug writes headers and body separately,
@@ -55,6 +60,7 @@ class MotoServer:
         self._requested_port = port
         self._execute = execute_state_machines
         self._server: BaseWSGIServer | None = None
+        self.app: Any = None
         self._thread: threading.Thread | None = None
         self._port = 0
         self._janitor_stop = threading.Event()
@@ -67,18 +73,33 @@ class MotoServer:
         speed_up_moto()
         # what moto's ThreadedMotoServer does, with our request handler
         app = DomainDispatcherApplication(create_backend_app)
+        self.app = app
         server: BaseWSGIServer = make_server(
             self._host, self._requested_port, app, threaded=True, request_handler=_NoDelayHandler
         )
         self._server = server
         self._port = int(server.server_address[1])
-        self._thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="moto", daemon=True
+        )
         self._thread.start()
+        with _running_lock:
+            _running[self.url] = self
         if self._execute:
             self.configure({"stepfunctions": {"execute_state_machine": True}})
         self._janitor = threading.Thread(target=self._prune_threads, name="moto-janitor", daemon=True)
         self._janitor.start()
         return self
+
+    @staticmethod
+    def running_at(url: str) -> MotoServer | None:
+        """The started MotoServer of this process serving `url`, if any."""
+        with _running_lock:
+            return _running.get(url.rstrip("/"))
+
+    @property
+    def host(self) -> str:
+        return self._host
 
     @property
     def port(self) -> int:
@@ -114,6 +135,9 @@ class MotoServer:
         if self._janitor is not None:
             self._janitor.join(timeout=5)
             self._janitor = None
+        with _running_lock:
+            if self._server is not None and _running.get(self.url) is self:
+                del _running[self.url]
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -28,7 +28,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from localcloud.front import MotoClient
+    from localcloud.front import InProcessMoto, MotoClient
 
 _ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 _waiters: dict[str, threading.Event] = {}
@@ -67,7 +67,7 @@ def _install_hook() -> bool:
 class StartSyncExecutionShim:
     """See the module docstring."""
 
-    def __init__(self, moto: MotoClient, max_wait_s: float = 300.0) -> None:
+    def __init__(self, moto: MotoClient | InProcessMoto, max_wait_s: float = 300.0) -> None:
         self.moto = moto
         self.max_wait_s = max_wait_s
         self.in_process = _install_hook()
