@@ -3,6 +3,7 @@
 Plain classes with ``__slots__`` (no dataclasses, no typing at run time) to keep start-up cheap.
 """
 
+import sys
 import time
 
 
@@ -96,6 +97,10 @@ class LambdaContext:
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the invocation times out (never negative)."""
         return max(self._deadline_ms - int(time.time() * 1000), 0)
+
+    def log(self, message: object) -> None:
+        """Write a line to the function's log stream (stdout), as the managed runtime's ``context.log``."""
+        sys.stdout.write(str(message))
 
     def __repr__(self) -> str:
         return (

@@ -206,3 +206,23 @@ def test_refuses_to_run_outside_lambda(spawn: Spawn) -> None:
     _, stderr = proc.communicate(timeout=WAIT)
     assert proc.returncode == 2
     assert b"AWS_LAMBDA_RUNTIME_API" in stderr
+
+
+def test_context_log_writes_to_the_log_stream() -> None:
+    import io
+    import sys
+
+    from lambda_runtime.context import LambdaContext
+
+    captured = io.StringIO()
+    context = LambdaContext("req-9", 0, "arn:aws:lambda:eu-west-1:123456789012:function:f", {})
+    original, sys.stdout = sys.stdout, captured
+    try:
+        context.log("hello from the handler\n")
+    finally:
+        sys.stdout = original
+    assert captured.getvalue() == "hello from the handler\n"
+    assert context.get_remaining_time_in_millis() == 0
+    assert (
+        context.memory_limit_in_mb == "128"
+    )  # a string, as AWS_LAMBDA_FUNCTION_MEMORY_SIZE in the managed runtime
