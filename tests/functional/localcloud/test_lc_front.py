@@ -7,7 +7,9 @@ import os
 import urllib.error
 import urllib.request
 
+import boto3  # type: ignore[import-untyped, unused-ignore]
 import pytest
+from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped, unused-ignore]
 
 from tests.functional.localcloud.lc_support import ACCOUNT, Cloud, spec
@@ -37,6 +39,9 @@ def test_unknown_function_is_resource_not_found(cloud: Cloud) -> None:
 
 
 def test_other_services_are_proxied_to_moto(cloud: Cloud) -> None:
+    from localcloud.front import InProcessMoto
+
+    assert isinstance(cloud.front.moto, InProcessMoto)  # moto of this process: called directly
     sqs = cloud.client("sqs")
     url = sqs.create_queue(QueueName="front-proxy")["QueueUrl"]
     sqs.send_message(
@@ -143,3 +148,35 @@ def test_start_execution_without_a_name_gets_a_fresh_one_each_time(cloud: Cloud)
     first = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
     second = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
     assert first != second and not first.endswith(":None")
+
+
+def test_front_over_http_to_moto_behaves_the_same(cloud: Cloud) -> None:
+    """in_process=False: moto reached over kept-alive HTTP (a moto of another process)."""
+    from localcloud.front import Front, MotoClient
+
+    front = Front(cloud.moto.url, cloud.host, in_process=False).start(set_moto_port=False)
+    try:
+        assert isinstance(front.moto, MotoClient)
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=front.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        url = sqs.create_queue(QueueName="over-http")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="ü" * 3)
+        assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "ü" * 3
+        arn = _machine(cloud, "over-http", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=front.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(inject_host_prefix=False),
+        )
+        resp = sfn.start_sync_execution(stateMachineArn=arn, input='{"a": 1}')
+        assert resp["status"] == "SUCCEEDED" and json.loads(resp["output"]) == {"a": 1}
+    finally:
+        front.stop()
