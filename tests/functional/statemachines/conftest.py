@@ -1,8 +1,8 @@
 """One LocalCloud for the workflow executions: provisioned from a BUILT template, real handlers on
 the function host, moto's Step Functions interpreter. The template is built for this session
 (`sam build --build-dir <tmp>`, NATIVE=0: the handlers under CPython), so the tests always run the
-current template and never touch .aws-sam/. Event sources (pollers, pipes) stay off, so the queues
-keep what the workflows sent and the tests read it."""
+current template and never touch .aws-sam/. It runs in its own region (see REGION). Event sources
+(pollers, pipes) stay off, so the queues keep what the workflows sent and the tests read it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from localcloud.cloud import LocalCloud
 from tests.functional.statemachines.harness import ROOT, Mailbox
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
+REGION = "eu-west-1"
 
 
 def build(build_dir: Path) -> Path:
@@ -38,6 +39,10 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     built = build(tmp_path_factory.mktemp("sam-build"))
     started = LocalCloud(
         build_dir=built.parent,
+        # moto's backends are per process and per region: the session-wide e2e cloud
+        # (tests/conftest.py, us-east-1) and this one must not share queues or tables.
+        region=REGION,
+        stack_name="asl-tests",
         event_sources=False,
         warm=False,
         state_dir=tmp_path_factory.mktemp("localcloud"),
