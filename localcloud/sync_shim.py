@@ -5,7 +5,8 @@ API::
     shim = StartSyncExecutionShim(moto_client)          # front.MotoClient
     status, body = shim.start_sync_execution(request_body: bytes, authorization: str)
 
-It starts the execution on moto (StartExecution, with a name of its own unless one is given),
+It checks that the machine is EXPRESS (else StateMachineTypeNotSupported, as AWS), starts the
+execution on moto (StartExecution, with a name of its own unless one is given),
 waits until it ends and answers with StartSyncExecution's response shape: executionArn,
 stateMachineArn, name, startDate, stopDate, status (SUCCEEDED | FAILED | TIMED_OUT), output,
 error, cause, input, inputDetails, outputDetails, traceHeader, billingDetails. Errors from moto
@@ -71,6 +72,7 @@ class StartSyncExecutionShim:
         self.moto = moto
         self.max_wait_s = max_wait_s
         self.in_process = _install_hook()
+        self._types: dict[str, str] = {}
 
     def start_sync_execution(self, body: bytes, authorization: str) -> tuple[int, bytes]:
         try:
@@ -81,6 +83,14 @@ class StartSyncExecutionShim:
             return 400, json.dumps({"__type": "ValidationException", "message": str(exc)}).encode()
         arn: str = request["stateMachineArn"]
         auth = _authorization_for(arn, authorization)
+        machine_type = self._machine_type(arn, auth)
+        if machine_type is not None and machine_type != "EXPRESS":
+            return 400, json.dumps(
+                {
+                    "__type": "StateMachineTypeNotSupported",
+                    "message": "This operation is not supported by this type of state machine",
+                }
+            ).encode()
         name = request.get("name") or str(uuid.uuid4())
         start: dict[str, Any] = {"stateMachineArn": arn, "name": name}
         if "input" in request:
@@ -100,6 +110,21 @@ class StartSyncExecutionShim:
             with _waiters_lock:
                 _waiters.pop(name, None)
         return 200, json.dumps(_sync_output(described)).encode()
+
+    def _machine_type(self, arn: str, auth: str) -> str | None:
+        """EXPRESS | STANDARD (cached: a machine's type never changes); None if unknown (moto
+        then answers the call with its own error)."""
+        known = self._types.get(arn)
+        if known is not None:
+            return known
+        status, data = self.moto.call_json(
+            "AWSStepFunctions.DescribeStateMachine", {"stateMachineArn": arn}, auth
+        )
+        if status != 200:
+            return None
+        machine_type = str(json.loads(data).get("type") or "STANDARD")
+        self._types[arn] = machine_type
+        return machine_type
 
     def _wait(self, execution_arn: str, event: threading.Event, auth: str) -> dict[str, Any]:
         deadline = time.monotonic() + self.max_wait_s

@@ -180,3 +180,16 @@ def test_front_over_http_to_moto_behaves_the_same(cloud: Cloud) -> None:
         assert resp["status"] == "SUCCEEDED" and json.loads(resp["output"]) == {"a": 1}
     finally:
         front.stop()
+
+
+def test_start_sync_execution_of_a_standard_machine_is_refused(cloud: Cloud) -> None:
+    sfn = cloud.client("stepfunctions", inject_host_prefix=False)
+    arn = sfn.create_state_machine(
+        name="standard",
+        roleArn=ROLE,
+        type="STANDARD",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+    )["stateMachineArn"]
+    with pytest.raises(ClientError) as err:
+        sfn.start_sync_execution(stateMachineArn=arn, input="{}")
+    assert err.value.response["Error"]["Code"] == "StateMachineTypeNotSupported"
