@@ -112,6 +112,7 @@ def test_a_late_answer_is_routed_by_the_stored_state(
             "serviceType": {"S": "HORN_BLOW"}, "status": {"S": "RUNNING"}, "statusRank": {"N": "2"},
             "source": {"S": "APP"}, "colour": {"S": "blue"}, "firstSeenMs": {"N": "1764000000000"},
             "updatedMs": {"N": "1764000000500"}, "owner": {"S": "owner-sub"}, "traceId": {"S": "Root=1-y"},
+            "generation": {"S": vehicle.generation}, "country": {"S": vehicle.country},
         },
     )  # fmt: skip
     failed = update(vehicle, "FAILED", event_id, failureReason="REJECTED_BY_VEHICLE")
@@ -121,6 +122,7 @@ def test_a_late_answer_is_routed_by_the_stored_state(
     assert event["status"] == "FAILED" and event["failureReason"] == "REJECTED_BY_VEHICLE"
     assert event["firstSeenMs"] == 1764000000000 and event["updatedMs"] == failed["receivedMs"]
     assert (event["owner"], event["traceId"], event["colour"]) == ("owner-sub", "Root=1-y", "blue")
+    assert event["vehicle"] == {"generation": vehicle.generation, "country": vehicle.country}
     assert message.attributes["final"] == "true"
 
 
