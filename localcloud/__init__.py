@@ -18,4 +18,23 @@ Typical wiring::
     poller = SqsEventSource(front.url, queue_url, "fn-name", host, batch_size=10).start()
     ...
     poller.stop(); front.stop(); host.stop(); moto.stop()
+
+Known differences from AWS (for the fidelity page):
+- Function host: one OS process per instance, never frozen between invocations (background
+  threads keep running); memory size is reported, not enforced (no CPU scaling either); no
+  Extensions API; no 6 MB payload limit; ``AWS_EXECUTION_ENV`` unset; fake credentials.
+  Beyond the concurrency limit a synchronous call waits (up to ``max_queue_wait_s``) instead of
+  being throttled at once; reserved concurrency 0 throttles (429). Event (asynchronous)
+  invocations are not retried and have no DLQ / destinations. Logs go to local files.
+- Front: only Invoke is served by the host; other Lambda API calls go to moto. Clients must
+  send StartSyncExecution with ``inject_host_prefix=False`` (``sync-states.`` + 127.0.0.1
+  does not resolve).
+- StartSyncExecution: execution ARNs read ``:execution:`` (AWS: ``:express:``); the billing
+  details are an estimate; Express executions keep a history (AWS keeps none).
+- SQS pollers: a fixed number of poller threads (``concurrency``) instead of Lambda's scaling;
+  no FIFO group semantics (a failed message does not hold back its group).
+- Pipes: no input templates, filters, pipe-level DLQ or retry policy.
+- TTL: expired items go within ``interval_s`` (AWS: within days); no stream records for them.
+- moto is patched in-process for cost only (module-list cache, one boto3 client per service
+  in the ASL engine, cheap ASL failure logs) and to name unnamed StartExecution calls.
 """
