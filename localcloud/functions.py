@@ -599,11 +599,11 @@ class FunctionHost:
                 if pool.total >= pool.limit:
                     break
             try:
-                inst = pool.acquire(self, 0.0, count=False)
+                started.append(pool.acquire(self, 0.0, count=False))
             except TooManyRequests:
                 break
+        for inst in started:  # they start side by side
             inst.init_done.wait(INIT_TIMEOUT_S)
-            started.append(inst)
         for inst in started:
             pool.release(inst, healthy=not inst.dead and inst.init_error_body is None)
         return len(started)
