@@ -46,7 +46,7 @@ KEEP_DISTS = 2
 SOURCES = {"remote_services": "src/remote_services", "lambda_runtime": "build/runtime/lambda_runtime",
            "functions": "functions"}
 # Files of build/native that change the binary (the flags live in this file).
-NATIVE_INPUTS = ("package.py", "entry.py", "hypot_shim.c")
+NATIVE_INPUTS = ("package.py", "entry.py", "hypot_shim.c", "lazy_inspect.py", "native_probe.py")
 
 # Nuitka flags, each with its reason (docs/native.md explains them).
 NUITKA_FLAGS = [
@@ -60,6 +60,7 @@ NUITKA_FLAGS = [
     "--include-package=remote_services",
     "--include-package=lambda_runtime",
     "--include-module=_json",  # anti-bloat drops the C accelerator of json otherwise
+    "--include-module=native_probe",  # diagnostic handler (build/native/native_probe.py), imported on demand
     "--noinclude-default-mode=nofollow",  # no pytest/unittest/setuptools/IPython/pydoc...
     "--nofollow-import-to=*.tests",
     "--nofollow-import-to=test,unittest,doctest,pdb,pydoc,tkinter,idlelib,lib2to3,distutils",
@@ -218,6 +219,19 @@ def write_toolchain(toolchain: Path) -> dict[str, str]:
     return {"CC": str(wrapper)}
 
 
+def lazy_inspect_flags(toolchain: Path, log: Log) -> list[str]:
+    """The Nuitka configuration that makes ``inspect`` lazy (Nuitka imports it at start): lazy_inspect.py."""
+    config = toolchain / "lazy-inspect.nuitka-package.config.yml"
+    result = subprocess.run([sys.executable, str(NATIVE_DIR / "lazy_inspect.py"), "--yaml", str(config)],
+                            capture_output=True, text=True, check=False, timeout=120)
+    if result.returncode == 3:
+        log(f"lazy inspect skipped (start-up about 11 ms slower): {result.stderr.strip()}")
+        return []
+    if result.returncode != 0:
+        raise BuildError(f"lazy_inspect.py --yaml failed:\n{result.stdout}{result.stderr}")
+    return [f"--user-package-configuration-file={config}"]
+
+
 def elf_needed(path: Path) -> list[str]:
     """The DT_NEEDED sonames of an ELF file (via ``readelf -d``)."""
     result = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True, check=False)
@@ -268,10 +282,11 @@ def run_nuitka(root: Path, work: Path, cache: Path, log: Log) -> Path:
     env = dict(os.environ)
     env.update(write_toolchain(cache / "toolchain"))
     env["NUITKA_CACHE_DIR"] = str(cache / "nuitka")
-    env["PYTHONPATH"] = os.pathsep.join(str(root / p) for p in ("src", "build/runtime", "."))
+    paths = [root / "src", root / "build" / "runtime", root, NATIVE_DIR]
+    env["PYTHONPATH"] = os.pathsep.join(str(path) for path in paths)
     env.pop("PYTHONSTARTUP", None)
     command = [
-        sys.executable, "-m", "nuitka", *NUITKA_FLAGS,
+        sys.executable, "-m", "nuitka", *NUITKA_FLAGS, *lazy_inspect_flags(cache / "toolchain", log),
         f"--output-dir={work}", f"--report={work / 'compilation-report.xml'}", str(NATIVE_DIR / "entry.py"),
     ]
     log("nuitka: " + " ".join(command[3:]))

@@ -7,7 +7,8 @@ Usage::
 
 Each run spawns the bootstrap with a fresh environment, serves one invocation (cold), then a
 second one (warm), records what the runtime posted (response, invocation error, init error),
-then kills the process and reads its max RSS. Prints one JSON document: per-run numbers,
+then kills the process and reads its max RSS and CPU time (user+sys: less sensitive than wall
+time to other load on the machine). Prints one JSON document: per-run numbers,
 min/median/p90, and the first run's posts (the tests use ``--runs 1`` to check behaviour).
 A quick tool for the native toolchain; the project's benchmark is ``make bench-coldstart``.
 """
@@ -135,6 +136,7 @@ class Run:
     cold_ms: float
     warm_ms: float | None
     max_rss_mb: float
+    cpu_ms: float
     posts: list[Post]
     output: str
 
@@ -183,7 +185,8 @@ def _spawn(session: Session, bootstrap: Path, env: dict[str, str], event: bytes,
     if process.stdout:
         process.stdout.close()
     process.returncode = 0  # reaped by wait4 above
-    return Run(cold_ms, warm_ms, usage.ru_maxrss / 1024, posts, output)
+    cpu_ms = (usage.ru_utime + usage.ru_stime) * 1000  # user+sys of the whole life: robust under load
+    return Run(cold_ms, warm_ms, usage.ru_maxrss / 1024, cpu_ms, posts, output)
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -239,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         "bootstrap": str(bootstrap), "handler": args.handler, "runs": len(runs),
         "cold": summary([r.cold_ms for r in runs]),
         "warm": summary(warm) if warm else None,
+        "cpu": summary([r.cpu_ms for r in runs]),
         "max_rss_mb": round(max(r.max_rss_mb for r in runs), 1),
         "first_run": {
             "posts": [

@@ -1,4 +1,4 @@
-"""build/native/check_glibc.py on real ELF files compiled here: the hypot trap and its shim."""
+"""check_glibc.py on real ELF files compiled here (the hypot trap and its shim), and lazy_inspect.py."""
 
 from __future__ import annotations
 
@@ -119,3 +119,12 @@ def test_a_bad_maximum_is_refused(tmp_path: Path) -> None:
     result = check("--max", "two", tmp_path)
     assert result.returncode == 2
     assert "--max" in result.stderr
+
+
+def test_the_lazy_inspect_rewrite_behaves_like_inspect() -> None:
+    # The rewrite that build/native/lazy_inspect.py gives Nuitka, executed by this Python.
+    script = ROOT / "build" / "native" / "lazy_inspect.py"
+    result = subprocess.run([sys.executable, "-S", str(script), "--check"], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout

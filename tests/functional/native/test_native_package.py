@@ -77,6 +77,20 @@ def test_native0_artifact_runs_the_handler_under_cpython(fixture_root: Path, tmp
     assert cold["body"]["remainingPositive"] is True
     assert cold["body"]["compiled"] is False
     assert cold["body"]["otherHandlerLoaded"] is False  # lazy: only _HANDLER's module is imported
+    assert cold["body"]["gcEnabled"] is True and cold["body"]["gcFrozen"] is False  # plain CPython
+
+
+def test_the_native_entry_turns_the_collector_back_on_after_init(fixture_root: Path, tmp_path: Path) -> None:
+    # entry.py run by CPython: the same code that the binary starts with.
+    artifacts = tmp_path / "EchoFunction"
+    assert package("EchoFunction", artifacts, native="0", root=fixture_root).returncode == 0
+    script = artifacts / "bootstrap"
+    entry = ROOT / "build" / "native" / "entry.py"
+    script.write_text(script.read_text().replace("-m lambda_runtime", str(entry)))
+    report = probe(script, "functions.echo.app.handler", {})
+    body = report["first_run"]["posts"][0]["body"]
+    assert body["gcEnabled"] is True
+    assert body["gcFrozen"] is True
 
 
 def test_native0_handler_error_is_posted_as_an_invocation_error(fixture_root: Path, tmp_path: Path) -> None:
@@ -243,3 +257,19 @@ def test_an_unknown_handler_is_an_init_error_natively(native_artifact: Path) -> 
     post = report["first_run"]["posts"][0]
     assert post["kind"] == "init_error"
     assert post["body"]["errorType"] == "Runtime.ImportModuleError"
+
+
+@pytest.mark.native
+def test_the_binary_keeps_the_start_up_promises(native_artifact: Path) -> None:
+    report = probe(native_artifact / "bootstrap", "native_probe.handler", {})
+    cold, warm = report["first_run"]["posts"]
+    assert cold["kind"] == "response" and warm["kind"] == "response", cold
+    facts = cold["body"]
+    assert facts["requestId"] == cold["requestId"]
+    assert facts["compiled"] is True
+    assert facts["siteLoaded"] is False  # --python-flag=no_site
+    assert facts["docstrings"] is False  # --python-flag=no_docstrings
+    assert facts["cJson"] is True  # --include-module=_json
+    assert facts["loadedFunctions"] == []  # every handler is in the binary, none is imported
+    assert facts["inspectHeavyImports"] == []  # lazy_inspect.py took effect
+    assert facts["gcEnabled"] is True and facts["gcFrozen"] is True  # entry.py: collector back on after init

@@ -1,0 +1,28 @@
+"""A diagnostic handler compiled into the native binary: ``_HANDLER=native_probe.handler``.
+
+It is never imported unless a function's Handler names it, so it costs nothing otherwise. The
+native tests use it to check, inside the real binary, what the build promises: compiled code,
+no ``site``, the C ``json`` accelerator, lazy handler imports, the garbage collector back on
+after init, and no heavy ``inspect`` dependencies at start.
+"""
+
+import gc
+import sys
+from typing import Any
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    """Describe the running process."""
+    decoder = sys.modules.get("json.decoder")
+    return {
+        "compiled": "__compiled__" in globals(),
+        "siteLoaded": "site" in sys.modules,
+        "cJson": decoder is not None and getattr(decoder, "c_scanstring", None) is not None,
+        "loadedFunctions": sorted(name for name in sys.modules if name.startswith("functions.")),
+        "inspectHeavyImports": sorted({"ast", "dis", "tokenize", "linecache"} & set(sys.modules)),
+        "gcEnabled": gc.isenabled(),
+        "gcFrozen": gc.get_freeze_count() > 0,
+        "docstrings": handler.__doc__ is not None,
+        "modules": len(sys.modules),
+        "requestId": context.aws_request_id,
+    }
