@@ -138,6 +138,7 @@ class LocalCloud:
         self._progress("starting moto, the function host and the front")
         self.moto = self._step("moto", lambda: MotoServer().start())
         self._stack.append(self.moto.stop)
+        self.moto.reset()  # moto's backends are per process: forget a previous cloud's resources
         self.host = FunctionHost(
             log_dir=self.state_dir / "logs",
             region=self.region,

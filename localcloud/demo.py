@@ -75,7 +75,7 @@ def request_service(
     return call_api(cloud.api_url, "POST", f"/v1/vehicles/{vin}/services/{service}", cloud.token(user), body)
 
 
-def _is_push_for(event_id: str) -> Callable[[Push], bool]:
+def is_push_for(event_id: str) -> Callable[[Push], bool]:
     return lambda p: isinstance(p.body, dict) and p.body.get("notificationId") == event_id
 
 
@@ -177,7 +177,7 @@ def run_demo(
             got_reason = (st or {}).get("failureReason")
             ok = got == want and (reason is None or got_reason == reason)
             push = cloud.subscriber.wait_for(
-                _is_push_for(eid),
+                is_push_for(eid),
                 timeout=max(0.1, min(10.0, deadline - time.monotonic())),
             )
             ok = ok and push is not None
