@@ -197,3 +197,23 @@ def test_undecodable_and_incomplete_items_go_to_the_dead_letter_queue_next_to_go
     assert items[0] in parked
     assert items[1] in parked
     assert len(of_event(cloud, mailbox, "DistributorQueue", good_id)) == 1
+
+
+def test_the_items_of_one_batch_are_published_in_their_order(
+    cloud: LocalCloud, mailbox: Mailbox, incoming_vehicles: Iterator[Vehicle]
+) -> None:
+    """A vehicle's ack and done often share a batch: they reach the topic in the vehicle's order."""
+    vehicle = next(incoming_vehicles)
+    event_id = str(uuid.uuid4())
+    cloud.client("dynamodb").put_item(
+        TableName=cloud.physical("EventsTable"),
+        Item={
+            "eventId": {"S": event_id}, "sk": {"S": "STATE"}, "vin": {"S": vehicle.vin},
+            "serviceType": {"S": "HORN_BLOW"}, "status": {"S": "PENDING"}, "statusRank": {"N": "1"},
+            "source": {"S": "APP"}, "colour": {"S": "blue"}, "firstSeenMs": {"N": "1764000000000"},
+            "updatedMs": {"N": "1764000000000"},
+        },
+    )  # fmt: skip
+    incoming(cloud, [update(vehicle, "RUNNING", event_id), update(vehicle, "EXECUTED", event_id)] * 3)
+    statuses = [m.body["status"] for m in of_event(cloud, mailbox, "PersisterQueue", event_id)]
+    assert statuses == ["RUNNING", "EXECUTED"] * 3
