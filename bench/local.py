@@ -165,8 +165,10 @@ def bench_throughput(
         "failed_final": 0,
         "duplicate_push": 0,
         "no_free_vehicle": 0,
+        "client_backlog": 0,
         "lost": 0,
     }
+    outstanding = [0]
     errors: list[str] = []
     e2e: list[float] = []
     api: list[float] = []
@@ -174,7 +176,11 @@ def bench_throughput(
     index = PushIndex(cloud)
 
     def send(vin: str, service: str) -> None:
-        res = request_service(cloud, "bench", vin, service)
+        try:
+            res = request_service(cloud, "bench", vin, service)
+        finally:
+            with lock:
+                outstanding[0] -= 1
         with lock:
             if res.status == 202:
                 stats["accepted"] += 1
@@ -220,8 +226,13 @@ def bench_throughput(
                 collect()
                 continue
             with lock:
-                vin = free.popleft() if free else None
-            if vin is None:
+                backlog = outstanding[0] >= workers
+                vin = None if backlog else (free.popleft() if free else None)
+                if vin is not None:
+                    outstanding[0] += 1
+            if backlog:
+                stats["client_backlog"] += 1  # every sender still waits for its 202: the rate is not held
+            elif vin is None:
                 stats["no_free_vehicle"] += 1
             else:
                 stats["sent"] += 1
@@ -258,12 +269,80 @@ def bench_throughput(
     }
 
 
+def settle(cloud: LocalCloud, timeout_s: float = 120.0) -> float:
+    """Wait until every queue (DLQs aside) is empty, delayed and in-flight messages included; seconds waited."""
+    assert cloud.resources is not None
+    sqs = cloud.client("sqs")
+    urls = [
+        url
+        for lid, url in cloud.resources.physical_ids.items()
+        if cloud.resources.types.get(lid) == "AWS::SQS::Queue" and "DeadLetter" not in lid
+    ]
+    names = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        busy = 0
+        for url in urls:
+            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+            busy += sum(int(attrs.get(n, 0)) for n in names)
+        if busy == 0:
+            break
+        time.sleep(1.0)
+    return round(time.monotonic() - t0, 1)
+
+
+RAMP_RATES = (1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 25.0, 35.0, 50.0)
+
+
+def held(result: dict[str, Any]) -> bool:
+    """A rate is held: zero errors and >= 90 % of the target executed per second."""
+    return bool(result["zero_errors"]) and result["sustained_rate_per_s"] >= 0.9 * result["target_rate_per_s"]
+
+
+def ramp(cloud: LocalCloud, vins: list[str], step_s: float, out: Any) -> dict[str, Any]:
+    """Short steps at increasing rates until one is not held; returns every step and the best rate."""
+    steps = []
+    best = 0.0
+    for rate in RAMP_RATES:
+        out(f"ramp: {rate}/s for {step_s:.0f} s")
+        r = bench_throughput(cloud, step_s, rate, vins, lambda _m: None)
+        ok = held(r)
+        steps.append(
+            {
+                "rate": rate,
+                "held": ok,
+                "sustained_rate_per_s": r["sustained_rate_per_s"],
+                "errors": r["errors"],
+                "stats": r["stats"],
+                "end_to_end_ms": r["end_to_end_ms"],
+            }
+        )
+        out(
+            f"  -> {'held' if ok else 'NOT held'}: executed {r['sustained_rate_per_s']}/s, "
+            f"errors {r['errors']}, e2e p50 {r['end_to_end_ms'].get('p50')} ms"
+        )
+        if not ok:
+            out(f"  settling: {settle(cloud)} s until the queues are empty")
+            break
+        best = rate
+    return {"step_s": step_s, "steps": steps, "best_rate_per_s": best}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", default=str(BUILD_DIR))
     ap.add_argument("--latency-n", type=int, default=200)
     ap.add_argument("--duration", type=float, default=300.0, help="throughput phase, seconds (default 300)")
-    ap.add_argument("--rate", type=float, default=50.0, help="target commands per second (default 50)")
+    ap.add_argument(
+        "--rate",
+        default="auto",
+        help="commands per second for the sustained run; auto (default): the best rate the ramp held",
+    )
+    ap.add_argument("--ramp-step", type=float, default=20.0, help="seconds per ramp step (0: no ramp)")
     ap.add_argument("--concurrency", type=int, default=4, help="max instances per function")
     ap.add_argument(
         "--startups", type=int, default=2, help="extra start-up measurements (cold start of the cloud)"
@@ -290,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
             "latency_n": args.latency_n,
             "duration_s": args.duration,
             "rate": args.rate,
+            "ramp_step_s": args.ramp_step,
             "concurrency": args.concurrency,
             "time_scale": 1.0,
         },
@@ -329,9 +409,17 @@ def main(argv: list[str] | None = None) -> int:
         out(f"latency: {args.latency_n} commands, one at a time")
         report["latency"] = bench_latency(cloud, args.latency_n, vins, out)
         out(f"  end to end: {report['latency']['end_to_end_ms']}")
+        rate = 0.0 if args.rate == "auto" else float(args.rate)
+        if args.ramp_step > 0:
+            report["ramp"] = ramp(cloud, vins, args.ramp_step, out)
+            if args.rate == "auto":
+                rate = report["ramp"]["best_rate_per_s"] or 1.0
+        elif args.rate == "auto":
+            rate = 50.0
         if args.duration > 0:
-            out(f"throughput: {args.rate}/s for {args.duration:.0f} s over {len(vins)} vehicles")
-            report["throughput"] = bench_throughput(cloud, args.duration, args.rate, vins, out)
+            out(f"throughput: {rate}/s for {args.duration:.0f} s over {len(vins)} vehicles")
+            report["throughput"] = bench_throughput(cloud, args.duration, rate, vins, out)
+            report["throughput"]["held"] = held(report["throughput"])
             tp = report["throughput"]
             out(
                 f"  sustained {tp['sustained_rate_per_s']}/s, errors {tp['errors']}, "
