@@ -270,7 +270,7 @@ def bench_throughput(
 
 
 def settle(cloud: LocalCloud, timeout_s: float = 120.0) -> float:
-    """Wait until every queue (DLQs aside) is empty, delayed and in-flight messages included; seconds waited."""
+    """Wait until every queue but the DLQs is empty (delayed and in-flight included); seconds waited."""
     assert cloud.resources is not None
     sqs = cloud.client("sqs")
     urls = [
