@@ -184,6 +184,10 @@ def speed_up_moto() -> None:
       to route it; the list never changes, so it is computed once.
     - moto's ASL engine builds a new boto3 client for every Task state (~10-20 ms each); clients
       are thread-safe, so one is kept per (region, service, endpoint).
+    - moto's ASL engine parses the state machine's definition again for every execution (ANTLR:
+      130-600 ms for this project's machines, the largest cost of a command); the parsed program
+      is kept per definition. The program tree holds no execution state (every execution has
+      its own Environment); the one lazily set attribute (``heap_key``) is set before sharing.
     - moto's ASL engine logs every failed state (a routine Catch too) at ERROR with the repr of
       the whole state tree (kilobytes, built even when nobody listens); it logs one line at DEBUG
       instead. The failure itself is unchanged (DescribeExecution / the history keep it).
@@ -218,6 +222,7 @@ def speed_up_moto() -> None:
 
         setattr(boto_client, "boto_client_for", cached_client_for)  # noqa: B010 - a module
         _quiet_asl_failures()
+        _cache_parsed_programs()
         for name in _SFN_CLIENT_USERS:
             try:
                 module = importlib.import_module(name)
@@ -247,3 +252,55 @@ def _quiet_asl_failures() -> None:
 
     component._log_failure_event_exception = log_failure_event
     component._log_exception = log_exception
+
+
+_PROGRAM_CACHE_SIZE = 64
+
+
+def _cache_parsed_programs() -> None:
+    try:
+        worker_module = importlib.import_module("moto.stepfunctions.parser.backend.execution_worker")
+        parser_module = importlib.import_module("moto.stepfunctions.parser.asl.parse.asl_parser")
+        eval_module = importlib.import_module("moto.stepfunctions.parser.asl.component.eval_component")
+    except ImportError:  # pragma: no cover - another moto layout
+        return
+    worker = getattr(worker_module, "ExecutionWorker", None)
+    parser = getattr(parser_module, "AmazonStateLanguageParser", None)
+    eval_component = getattr(eval_module, "EvalComponent", None)
+    if worker is None or parser is None or eval_component is None:  # pragma: no cover
+        return
+    cache: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def entrypoint(self: Any) -> Any:
+        definition = str(self._evaluation_details.state_machine_details.definition)
+        program = cache.get(definition)
+        if program is None:
+            program = parser.parse(definition)[0]
+            _set_heap_keys(program, eval_component)
+            with lock:
+                if len(cache) >= _PROGRAM_CACHE_SIZE:
+                    cache.pop(next(iter(cache)))
+                program = cache.setdefault(definition, program)
+        return program
+
+    worker._get_evaluation_entrypoint = entrypoint
+
+
+def _set_heap_keys(root: Any, eval_component: type) -> None:
+    """Touch ``heap_key`` on every component of the tree (it is set lazily, racily, on first use)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, eval_component):
+            _ = getattr(node, "heap_key", None)
+        if isinstance(node, list | tuple | set | frozenset):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+        elif hasattr(node, "__dict__") and type(node).__module__.startswith("moto.stepfunctions"):
+            stack.extend(vars(node).values())

@@ -6,6 +6,7 @@ import json
 import os
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
 import pytest
@@ -193,3 +194,56 @@ def test_start_sync_execution_of_a_standard_machine_is_refused(cloud: Cloud) -> 
     with pytest.raises(ClientError) as err:
         sfn.start_sync_execution(stateMachineArn=arn, input="{}")
     assert err.value.response["Error"]["Code"] == "StateMachineTypeNotSupported"
+
+
+def test_concurrent_sync_executions_of_one_machine_do_not_mix(cloud: Cloud) -> None:
+    """The parsed program is shared between executions (a cost patch): Map, Parallel, Retry and a
+    Lambda task, run side by side, each execution must still see only its own data."""
+    cloud.host.register(spec("MixEcho"))
+    definition: dict[str, object] = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "MaxConcurrency": 2,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Both",
+                    "States": {
+                        "Both": {
+                            "Type": "Parallel",
+                            "Branches": [
+                                {"StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "End": True}}},
+                                {
+                                    "StartAt": "Echo",
+                                    "States": {
+                                        "Echo": {
+                                            "Type": "Task",
+                                            "Resource": spec("MixEcho").arn,
+                                            "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 1}],
+                                            "ResultSelector": {"event.$": "$.event"},
+                                            "End": True,
+                                        }
+                                    },
+                                },
+                            ],
+                            "End": True,
+                        }
+                    },
+                },
+                "End": True,
+            }
+        },
+    }
+    arn = _machine(cloud, "no-mixing", definition)
+    sfn = cloud.client("stepfunctions", inject_host_prefix=False)
+
+    def run(n: int) -> None:
+        items = [{"n": n, "i": i} for i in range(3)]
+        resp = sfn.start_sync_execution(stateMachineArn=arn, input=json.dumps({"items": items}))
+        assert resp["status"] == "SUCCEEDED", resp
+        assert json.loads(resp["output"]) == [[item, {"event": item}] for item in items]
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(run, range(18)))
