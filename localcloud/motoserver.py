@@ -260,31 +260,40 @@ _PROGRAM_CACHE_SIZE = 64
 def _cache_parsed_programs() -> None:
     try:
         worker_module = importlib.import_module("moto.stepfunctions.parser.backend.execution_worker")
-        parser_module = importlib.import_module("moto.stepfunctions.parser.asl.parse.asl_parser")
+        models_module = importlib.import_module("moto.stepfunctions.parser.models")
         eval_module = importlib.import_module("moto.stepfunctions.parser.asl.component.eval_component")
     except ImportError:  # pragma: no cover - another moto layout
         return
-    worker = getattr(worker_module, "ExecutionWorker", None)
-    parser = getattr(parser_module, "AmazonStateLanguageParser", None)
-    eval_component = getattr(eval_module, "EvalComponent", None)
-    if worker is None or parser is None or eval_component is None:  # pragma: no cover
-        return
+    parser: Any = getattr(worker_module, "AmazonStateLanguageParser", None)
+    component: Any = getattr(eval_module, "EvalComponent", None)
+    if (
+        parser is None
+        or component is None
+        or getattr(models_module, "AmazonStateLanguageParser", None) is not parser
+    ):
+        return  # pragma: no cover - another moto layout
+    eval_component: type = component
     cache: dict[str, Any] = {}
     lock = threading.Lock()
 
-    def entrypoint(self: Any) -> Any:
-        definition = str(self._evaluation_details.state_machine_details.definition)
-        program = cache.get(definition)
-        if program is None:
-            program = parser.parse(definition)[0]
-            _set_heap_keys(program, eval_component)
-            with lock:
-                if len(cache) >= _PROGRAM_CACHE_SIZE:
-                    cache.pop(next(iter(cache)))
-                program = cache.setdefault(definition, program)
-        return program
+    class CachedParser:
+        """AmazonStateLanguageParser with a memory: creation (which validates the definition by
+        parsing it) fills the cache, so that even the first execution finds its program."""
 
-    worker._get_evaluation_entrypoint = entrypoint
+        @staticmethod
+        def parse(definition: str) -> Any:
+            parsed = cache.get(definition)
+            if parsed is None:
+                parsed = parser.parse(definition)  # raises on a bad definition: nothing cached
+                _set_heap_keys(parsed[0], eval_component)
+                with lock:
+                    if len(cache) >= _PROGRAM_CACHE_SIZE:
+                        cache.pop(next(iter(cache)))
+                    parsed = cache.setdefault(definition, parsed)
+            return parsed
+
+    for module in (worker_module, models_module):
+        setattr(module, "AmazonStateLanguageParser", CachedParser)  # noqa: B010 - a module
 
 
 def _set_heap_keys(root: Any, eval_component: type) -> None:

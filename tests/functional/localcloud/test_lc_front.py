@@ -247,3 +247,14 @@ def test_concurrent_sync_executions_of_one_machine_do_not_mix(cloud: Cloud) -> N
 
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(run, range(18)))
+
+
+def test_an_invalid_definition_is_still_refused(cloud: Cloud) -> None:
+    sfn = cloud.client("stepfunctions")
+    with pytest.raises(ClientError) as err:
+        sfn.create_state_machine(
+            name="invalid", roleArn=ROLE, type="EXPRESS", definition='{"StartAt": "X", "States": {"X": {}}}'
+        )
+    # moto answers 400 with an empty code (AWS: InvalidDefinition); the cached parser must not hide it
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "ASLParserException" in err.value.response["Error"]["Message"]
