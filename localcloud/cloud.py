@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.provision import Provisioned, provision
+from remote_services.status import RANKS
 from simulator.broker import BrokerMock
 from simulator.fleet import DEFAULT_FLEET, Fleet, load_fleet
 from simulator.subscriber import SubscriberMock
@@ -437,7 +438,7 @@ class LocalCloud:
         """The statuses of the event's history entries, in time order."""
         hist = sorted(
             (i for i in self.event_items(event_id) if str(i.get("sk", "")).startswith("H#")),
-            key=lambda i: (int(i.get("updatedMs", 0)), str(i["sk"])),
+            key=lambda i: (int(i.get("updatedMs", 0)), RANKS.get(str(i.get("status")), 9)),
         )
         return [str(i["status"]) for i in hist]
 

@@ -206,7 +206,7 @@ def run_demo(
                 json.dumps(theft.body) if theft else "no push within the timeout",
             )
         )
-        time.sleep(0.3)
+        time.sleep(1.5)  # late (stale) reports still show up in the timeline
     finally:
         tl.stop()
     out("")

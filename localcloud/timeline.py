@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from remote_services.status import RANKS
+
 if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud
 
@@ -29,6 +31,8 @@ class Tracked:
     statuses: list[tuple[str, int, str | None]] = field(default_factory=list)  # (status, updatedMs, reason)
     push_ms: int | None = None
     push: dict[str, Any] | None = None
+    seen: set[str] = field(default_factory=set)  # history sort keys already shown
+    done_at: float | None = None  # monotonic time the push was seen (polling goes on a little)
 
     @property
     def final(self) -> tuple[str, str | None] | None:
@@ -88,25 +92,30 @@ class Timeline:
         with self._lock:
             items = list(self.tracked.values())
         for t in items:
-            if t.final is not None and t.push_ms is not None:
-                continue
+            if t.done_at is not None and time.monotonic() - t.done_at > 3.0:
+                continue  # late (stale) reports are still recorded for 3 s after the push
             rows = self.cloud.event_items(t.event_id)
             for row in rows:
                 if row.get("sk") == "STATE" and row.get("firstSeenMs") is not None:
                     t.first_seen_ms = int(row["firstSeenMs"])
             hist = sorted(
                 (r for r in rows if str(r.get("sk", "")).startswith("H#")),
-                key=lambda r: (int(r.get("updatedMs", 0)), str(r["sk"])),
+                key=lambda r: (int(r.get("updatedMs", 0)), RANKS.get(str(r.get("status")), 9)),
             )
-            for row in hist[len(t.statuses) :]:
+            for row in hist:
+                if row["sk"] in t.seen:
+                    continue
+                t.seen.add(str(row["sk"]))
                 entry = (str(row["status"]), int(row["updatedMs"]), row.get("failureReason"))
                 t.statuses.append(entry)
+                t.statuses.sort(key=lambda e: (e[1], RANKS.get(e[0], 9)))
                 self.out(self._line(t, entry))
             if t.push_ms is None:
                 pushes = self.cloud.subscriber.for_event(t.event_id)
                 if pushes:
                     body = pushes[0].body
                     t.push = body
+                    t.done_at = time.monotonic()
                     t.push_ms = int(body.get("pushedMs", pushes[0].received_ms))
                     if t.first_seen_ms is None and body.get("firstSeenMs") is not None:
                         t.first_seen_ms = int(body["firstSeenMs"])

@@ -38,8 +38,9 @@ def test_horn_blow_executes_with_full_history_and_one_push(cloud: LocalCloud) ->
     eid = accepted(request_service(cloud, "alice", vin, "HORN_BLOW", {"durationS": 2}))
     state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
     assert state is not None and state["status"] == "EXECUTED", state
-    assert cloud.history(eid) == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
     pushes = pushes_after_settle(cloud, eid)
+    # the ack may be processed after the final report (it is then recorded, but stale): order by time
+    assert cloud.history(eid) == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
     assert len(pushes) == 1
     body = pushes[0].body
     assert body["result"] == "EXECUTED" and body["vin"] == vin and body["service"] == "HORN_BLOW"
@@ -98,8 +99,10 @@ def test_duplicate_and_out_of_order_messages_give_one_final_push(cloud: LocalClo
     assert len(pushes_after_settle(cloud, dup)) == 1
     assert len(cloud.subscriber.for_event(ooo)) == 1
     # a late RUNNING after EXECUTED is recorded in the history, the status stays EXECUTED
-    assert cloud.history(ooo)[-1] in ("RUNNING", "EXECUTED")
+    assert sorted(cloud.history(ooo)) == ["CREATED", "EXECUTED", "PENDING", "RUNNING"]
     assert (cloud.state(ooo) or {}).get("status") == "EXECUTED"
+    # each duplicate report arrives with its own receivedMs: recorded twice, the status and push stay single
+    assert (cloud.state(dup) or {}).get("status") == "EXECUTED"
 
 
 def test_theft_alarm_reaches_the_subscriber(cloud: LocalCloud) -> None:
