@@ -337,6 +337,7 @@ def run_local(args: argparse.Namespace) -> int:
     for name, reason in skipped.items():
         functions[name] = {"error": reason, "native": None, "cpython": None}
     machine = machine_info()
+    machine["load_avg_at_start"] = load_at_start
     report: dict[str, Any] = {
         "machine": machine,
         "floors": floors(args.python, max(args.runs, 5)),
