@@ -282,6 +282,7 @@ def run_local(args: argparse.Namespace) -> int:
             print(f"unknown function(s): {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2
         specs = [s for s in specs if s.logical_id in args.functions]
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     print(
         f"cold-start benchmark: {len(specs)} function(s) from {source}, {args.runs} run(s) each", flush=True
     )
