@@ -36,7 +36,7 @@ from bench.coldstart_run import RunFailed, Sample, lambda_env, measure  # noqa: 
 from bench.coldstart_stats import ratio, summarize  # noqa: E402
 from bench.coldstart_template import FunctionSpec, discover, sample_event  # noqa: E402
 
-VARIANTS = ("native", "cpython", "cpython_boto3")
+VARIANTS = ("native", "native_alt", "cpython", "cpython_boto3")
 
 
 @dataclass
@@ -144,6 +144,20 @@ def plan_function(spec: FunctionSpec, args: argparse.Namespace, home: Path) -> P
             plan.notes.append(f"{bootstrap} is not a native binary: run `sam build` with NATIVE=1")
     else:
         plan.notes.append(f"no native artifact at {bootstrap}: run `sam build` (NATIVE=1)")
+    if args.native_alt is not None:
+        alt = args.native_alt / spec.logical_id / "bootstrap"
+        if alt.is_file():
+            alt_env = lambda_env(
+                handler=spec.handler,
+                function_name=spec.logical_id,
+                memory_mb=spec.memory_mb,
+                task_root=alt.parent,
+                home=home,
+                extra=spec.environment,
+            )
+            plan.variants["native_alt"] = Variant("native_alt", [str(alt.resolve())], alt_env, alt.parent)
+        else:
+            plan.notes.append(f"no alternative native artifact at {alt}")
     artifact, source = cpython_artifact(spec, args.root, args.cache_dir, args.python)
     plan.notes.append(f"cpython baseline: {source}")
     cpy_env = lambda_env(
@@ -190,7 +204,8 @@ def summarize_plan(plan: Plan, imports: dict[str, Any] | None, zip_bytes: int | 
     for name in VARIANTS:
         variant = plan.variants.get(name)
         if variant is None:
-            row[name] = None
+            if name != "native_alt":  # only reported when asked for
+                row[name] = None
             continue
         if variant.error:
             row[f"{name}_error"] = variant.error
@@ -202,15 +217,19 @@ def summarize_plan(plan: Plan, imports: dict[str, Any] | None, zip_bytes: int | 
         warm = summarize([s.warm_ms for s in variant.samples])
         rss_values = [s.max_rss_mb for s in variant.samples if s.max_rss_mb is not None]
         rss = max(rss_values) if rss_values else None
-        suffix = {"native": "native", "cpython": "cpython", "cpython_boto3": "cpython_boto3"}[name]
-        row[f"warm_{suffix}_ms"] = warm["median_ms"]
-        row[f"max_rss_{suffix}_mb" if name != "native" else "max_rss_mb"] = (
+        row[f"warm_{name}_ms"] = warm["median_ms"]
+        row[f"max_rss_{name}_mb" if name != "native" else "max_rss_mb"] = (
             None if rss is None else round(rss, 1)
         )
     row["ratio_native_to_cpython"] = ratio(medians.get("native"), medians.get("cpython"))
     row["ratio_native_to_cpython_boto3"] = ratio(medians.get("native"), medians.get("cpython_boto3"))
     row["speedup_vs_cpython"] = ratio(medians.get("cpython"), medians.get("native"))
     row["speedup_vs_cpython_boto3"] = ratio(medians.get("cpython_boto3"), medians.get("native"))
+    if "native_alt" in medians:
+        row["ratio_native_alt_to_native"] = ratio(medians.get("native_alt"), medians.get("native"))
+        plan.notes.append(
+            f"native_alt median {medians['native_alt']} ms vs native {medians.get('native')} ms"
+        )
     row.setdefault("warm_native_ms", None)
     row.setdefault("warm_cpython_ms", None)
     row.setdefault("max_rss_mb", None)
@@ -254,6 +273,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--cache-dir", type=Path, help="NATIVE=0 artifacts (default: ROOT/.cache/coldstart/cpython)"
     )
     parser.add_argument("--python", default=sys.executable, help="the CPython of the baseline")
+    parser.add_argument(
+        "--native-alt",
+        type=Path,
+        help="a second build folder (<LogicalId>/bootstrap), measured interleaved as 'native_alt' (A/B)",
+    )
     parser.add_argument("--functions", nargs="*", help="logical ids to run (default: all)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "coldstart.json")
     parser.add_argument("--png", type=Path, default=ROOT / "reports" / "coldstart.png")

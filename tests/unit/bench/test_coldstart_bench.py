@@ -189,6 +189,24 @@ def test_bench_measures_every_variant_and_writes_the_report(
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_native_alt_is_measured_interleaved(project: Path, tmp_path: Path) -> None:
+    alt = tmp_path / "alt-build"
+    bootstrap = project / ".aws-sam" / "build" / "EchoFunction" / "bootstrap"
+    write(alt / "EchoFunction" / "bootstrap", bootstrap.read_text(), 0o755)
+    out = tmp_path / "alt.json"
+    args = ["--root", str(project), "--runs", "2", "--functions", "EchoFunction", "UnbuiltFunction"]
+    code = coldstart.main(
+        [*args, "--native-alt", str(alt), "--out", str(out), "--png", str(tmp_path / "a.png")]
+    )
+    assert code == 0
+    functions = json.loads(out.read_text())["functions"]
+    echo = functions["EchoFunction"]
+    assert echo["native_alt"]["n"] == 2 and echo["native"]["n"] == 2
+    assert echo["ratio_native_alt_to_native"] > 0
+    assert "native_alt" not in functions["UnbuiltFunction"]
+    assert any("no alternative native artifact" in note for note in functions["UnbuiltFunction"]["notes"])
+
+
 def test_unknown_function_is_a_clear_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = coldstart.main(["--root", str(project), "--functions", "NopeFunction", "--out", os.devnull])
     assert code == 2
