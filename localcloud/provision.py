@@ -148,35 +148,6 @@ class Provisioned:
         return None
 
 
-# Resource types recorded as "not emulated" (never fail on them).
-_NOT_EMULATED_PREFIXES = (
-    "AWS::WAFv2::",
-    "AWS::CloudWatch::",
-    "AWS::Logs::",
-    "AWS::IAM::",
-    "AWS::KMS::",
-    "AWS::SQS::QueuePolicy",
-    "AWS::SNS::TopicPolicy",
-    "AWS::Lambda::Permission",
-    "AWS::Lambda::Version",
-    "AWS::Lambda::Alias",
-    "AWS::Serverless::LayerVersion",
-    "AWS::Lambda::LayerVersion",
-    "AWS::ApiGateway::",
-    "AWS::ElasticLoadBalancingV2::",
-    "AWS::CodeDeploy::",
-    "AWS::Cognito::UserPoolDomain",
-    "AWS::Cognito::UserPoolGroup",
-    "AWS::XRay::",
-    "AWS::ApplicationInsights::",
-    "AWS::ResourceGroups::",
-    "AWS::Serverless::Connector",
-    "AWS::SSM::",
-    "AWS::Scheduler::",
-    "AWS::Events::",
-)
-
-
 def _http_post_json(url: str, body: Mapping[str, Any], timeout: float = 10.0) -> None:
     req = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"

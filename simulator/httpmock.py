@@ -17,6 +17,9 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     handler: JsonHandler
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (its timeout) before the answer: nothing to report."""
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
