@@ -376,6 +376,10 @@ class _FrontHandler(BaseHTTPRequestHandler):
     do_OPTIONS = _handle
 
 
+_fronts: dict[str, Front] = {}
+_fronts_lock = threading.Lock()
+
+
 class Front:
     """One HTTP endpoint on 127.0.0.1: Lambda -> function host, StartSyncExecution -> shim, rest -> moto."""
 
@@ -419,7 +423,23 @@ class Front:
             os.environ["MOTO_PORT"] = str(self.port)
         if not self.host.endpoint_url:
             self.host.endpoint_url = self.url
+        with _fronts_lock:
+            _fronts[self.url] = self
         return self
+
+    @staticmethod
+    def running_at(url: str) -> Front | None:
+        """The started Front of this process serving `url`, if any."""
+        with _fronts_lock:
+            return _fronts.get(url.rstrip("/"))
+
+    def call_json(self, target: str, payload: dict[str, Any], authorization: str) -> tuple[int, bytes]:
+        """A JSON 1.0 call routed as if it came over HTTP (StartSyncExecution -> the shim)."""
+        if target == SYNC_TARGET:
+            return self.shim.start_sync_execution(json.dumps(payload).encode(), authorization)
+        if target == START_TARGET and not payload.get("name"):
+            payload = {**payload, "name": str(uuid.uuid4())}
+        return self.moto.call_json(target, payload, authorization)
 
     @property
     def port(self) -> int:
@@ -440,6 +460,9 @@ class Front:
                 os.environ["MOTO_PORT"] = self._previous_moto_port
         self._set_moto_port = False
         if self._server is not None:
+            with _fronts_lock:
+                if _fronts.get(self.url) is self:
+                    del _fronts[self.url]
             self._server.shutdown()
             self._server.server_close()
             self._server = None

@@ -19,6 +19,7 @@ the function host.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
@@ -188,6 +189,11 @@ def speed_up_moto() -> None:
       130-600 ms for this project's machines, the largest cost of a command); the parsed program
       is kept per definition. The program tree holds no execution state (every execution has
       its own Environment); the one lazily set attribute (``heap_key``) is set before sharing.
+    - moto's ASL engine builds a new JSONPath parser (ply yacc tables) for every path it
+      evaluates; parsed paths are kept (they are immutable).
+    - moto looks every backend up through ``BackendDict.__getitem__``, which takes a global lock
+      and scans the list of all backends (~25% of moto's time under load); an account already
+      there is returned at once.
     - moto's ASL engine logs every failed state (a routine Catch too) at ERROR with the repr of
       the whole state tree (kilobytes, built even when nobody listens); it logs one line at DEBUG
       instead. The failure itself is unchanged (DescribeExecution / the history keep it).
@@ -223,6 +229,8 @@ def speed_up_moto() -> None:
         setattr(boto_client, "boto_client_for", cached_client_for)  # noqa: B010 - a module
         _quiet_asl_failures()
         _cache_parsed_programs()
+        _cache_json_paths()
+        _fast_backend_lookup()
         for name in _SFN_CLIENT_USERS:
             try:
                 module = importlib.import_module(name)
@@ -313,3 +321,36 @@ def _set_heap_keys(root: Any, eval_component: type) -> None:
             stack.extend(node.values())
         elif hasattr(node, "__dict__") and type(node).__module__.startswith("moto.stepfunctions"):
             stack.extend(vars(node).values())
+
+
+def _cache_json_paths() -> None:
+    for name in (
+        "moto.stepfunctions.parser.asl.utils.json_path",
+        "moto.stepfunctions.parser.asl.component.common.path.result_path",
+    ):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # pragma: no cover - another moto layout
+            continue
+        parse = getattr(module, "parse", None)
+        if callable(parse):
+            setattr(module, "parse", functools.lru_cache(maxsize=4096)(parse))  # noqa: B010 - a module
+
+
+def _fast_backend_lookup() -> None:
+    try:
+        base_backend = importlib.import_module("moto.core.base_backend")
+    except ImportError:  # pragma: no cover - another moto layout
+        return
+    backend_dict: Any = getattr(base_backend, "BackendDict", None)
+    if backend_dict is None:  # pragma: no cover
+        return
+    original = backend_dict.__getitem__
+
+    def getitem(self: Any, account_id: str) -> Any:
+        # an account is only ever added (and its dict registered for reset) by the original
+        if dict.__contains__(self, account_id):
+            return dict.__getitem__(self, account_id)
+        return original(self, account_id)
+
+    backend_dict.__getitem__ = getitem

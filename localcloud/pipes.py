@@ -33,10 +33,8 @@ import time
 import uuid
 from typing import Any
 
-import boto3  # type: ignore[import-untyped, unused-ignore]
-from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
-
 from localcloud.functions import FunctionHost
+from localcloud.jsonapi import JsonApi
 from localcloud.pollers import SqsBatcher, failed_ids, sqs_client
 
 LOG = logging.getLogger("localcloud.pipes")
@@ -80,14 +78,7 @@ class PipeRunner:
             maximum_batching_window_s,
             wait_time_s,
         )
-        self._sfn = boto3.client(
-            "stepfunctions",
-            endpoint_url=endpoint_url,
-            region_name=region,
-            aws_access_key_id="localcloud",
-            aws_secret_access_key="localcloud",
-            config=Config(inject_host_prefix=False, retries={"max_attempts": 2}, read_timeout=330),
-        )
+        self._sfn = JsonApi(endpoint_url, region, "states", "AWSStepFunctions")
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
@@ -161,14 +152,11 @@ class PipeRunner:
 
     def _target(self, target_input: str, batch_ids: set[str]) -> set[str]:
         """Start the state machine; returns the message ids the target reported as failed."""
+        start = {"stateMachineArn": self.target_arn, "input": target_input, "name": str(uuid.uuid4())}
         if self.invocation_type == "FIRE_AND_FORGET":
-            self._sfn.start_execution(
-                stateMachineArn=self.target_arn, input=target_input, name=str(uuid.uuid4())
-            )
+            self._sfn.call("StartExecution", start)
             return set()
-        resp = self._sfn.start_sync_execution(
-            stateMachineArn=self.target_arn, input=target_input, name=str(uuid.uuid4())
-        )
+        resp = self._sfn.call("StartSyncExecution", start)
         if resp.get("status") != "SUCCEEDED":
             raise PipeFailure(
                 f"target execution {resp.get('status')}: {resp.get('error')}: {str(resp.get('cause'))[:300]}"

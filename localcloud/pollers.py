@@ -38,25 +38,16 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import boto3  # type: ignore[import-untyped, unused-ignore]
-from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
-
 from localcloud.functions import FunctionHost
+from localcloud.jsonapi import JsonApi
 
 LOG = logging.getLogger("localcloud.pollers")
 MAX_PER_RECEIVE = 10
 
 
-def sqs_client(endpoint_url: str, region: str) -> Any:
-    """A boto3 SQS client for the local cloud (fake credentials, no retries beyond a few)."""
-    return boto3.client(
-        "sqs",
-        endpoint_url=endpoint_url,
-        region_name=region,
-        aws_access_key_id="localcloud",
-        aws_secret_access_key="localcloud",
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}, read_timeout=30, connect_timeout=5),
-    )
+def sqs_client(endpoint_url: str, region: str) -> JsonApi:
+    """The SQS JSON 1.0 API of the local cloud (in-process when the endpoint is a Front here)."""
+    return JsonApi(endpoint_url, region, "sqs", "AmazonSQS")
 
 
 class SqsBatcher:
@@ -64,7 +55,7 @@ class SqsBatcher:
 
     def __init__(
         self,
-        client: Any,
+        client: JsonApi,
         queue_url: str,
         queue_arn: str | None,
         region: str,
@@ -83,16 +74,21 @@ class SqsBatcher:
         self.queue_arn = queue_arn or self._arn()
 
     def _arn(self) -> str:
-        attrs = self.client.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+        attrs = self.client.call(
+            "GetQueueAttributes", {"QueueUrl": self.queue_url, "AttributeNames": ["QueueArn"]}
+        )
         return str(attrs["Attributes"]["QueueArn"])
 
     def _receive(self, count: int, wait_s: int) -> list[dict[str, Any]]:
-        resp = self.client.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=max(1, min(count, MAX_PER_RECEIVE)),
-            WaitTimeSeconds=wait_s,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
+        resp = self.client.call(
+            "ReceiveMessage",
+            {
+                "QueueUrl": self.queue_url,
+                "MaxNumberOfMessages": max(1, min(count, MAX_PER_RECEIVE)),
+                "WaitTimeSeconds": wait_s,
+                "MessageSystemAttributeNames": ["All"],
+                "MessageAttributeNames": ["All"],
+            },
         )
         messages: list[dict[str, Any]] = resp.get("Messages", [])
         return messages
@@ -148,7 +144,7 @@ class SqsBatcher:
         for start in range(0, len(messages), MAX_PER_RECEIVE):
             chunk = messages[start : start + MAX_PER_RECEIVE]
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)]
-            resp = self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            resp = self.client.call("DeleteMessageBatch", {"QueueUrl": self.queue_url, "Entries": entries})
             deleted += len(resp.get("Successful", []))
             for failure in resp.get("Failed", []):
                 LOG.warning("%s: could not delete a message: %s", self.queue_url, failure)
@@ -169,7 +165,7 @@ def _merge(batch: list[dict[str, Any]], got: list[dict[str, Any]]) -> None:
 
 
 def _attribute(value: Mapping[str, Any]) -> dict[str, Any]:
-    """boto3's MessageAttributeValue -> Lambda's messageAttributes shape."""
+    """SQS's MessageAttributeValue (JSON protocol: binary values already base64) -> Lambda's shape."""
     out: dict[str, Any] = {
         "stringListValues": list(value.get("StringListValues") or []),
         "binaryListValues": [_b64(v) for v in value.get("BinaryListValues") or []],
@@ -183,8 +179,9 @@ def _attribute(value: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _b64(data: Any) -> str:
-    raw = data if isinstance(data, bytes) else str(data).encode()
-    return base64.b64encode(raw).decode()
+    if isinstance(data, str):  # the JSON protocol carries binary values base64-encoded already
+        return data
+    return base64.b64encode(bytes(data)).decode()
 
 
 def failed_ids(payload: bytes, batch_ids: set[str]) -> set[str] | None:

@@ -8,6 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from localcloud.jsonapi import AwsCallError, JsonApi
 from localcloud.pollers import SqsEventSource, failed_ids
 from tests.functional.localcloud.lc_support import ACCOUNT, REGION, Cloud, spec
 
@@ -169,7 +172,13 @@ def test_crashing_function_loses_no_message_retry_then_dlq(cloud: Cloud, tmp_pat
     sqs = cloud.client("sqs")
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": "x", "crash": True}))
     with SqsEventSource(
-        cloud.front.url, url, "lc-Crashing", cloud.host, batch_size=1, report_batch_item_failures=True
+        cloud.front.url,
+        url,
+        "lc-Crashing",
+        cloud.host,
+        batch_size=1,
+        report_batch_item_failures=True,
+        concurrency=1,
     ) as source:
         assert _wait_for(lambda: _count(cloud, dlq) == 1)
     assert source.stats["failed_batches"] == 2 and source.stats["deleted"] == 0
@@ -214,3 +223,34 @@ def test_invalid_response_keeps_every_message(cloud: Cloud, tmp_path: Path) -> N
     ):
         assert _wait_for(lambda: _count(cloud, dlq) == 2)
     assert sorted(json.loads(b)["id"] for b in _drain(cloud, dlq)) == ["p", "q"]
+
+
+def test_poller_over_http_and_binary_attributes(cloud: Cloud, tmp_path: Path) -> None:
+    """Endpoint not a Front of this process: the JSON calls go over HTTP (here straight to moto)."""
+    record = tmp_path / "calls.jsonl"
+    cloud.host.register(spec("OverHttp", environment={"RECORD_FILE": str(record)}))
+    url, _ = _queues(cloud, "over-http", visibility=30)
+    cloud.client("sqs").send_message(
+        QueueUrl=url,
+        MessageBody='{"i": 1}',
+        MessageAttributes={"raw": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}},
+    )
+    source = SqsEventSource(cloud.moto.url, url, "lc-OverHttp", cloud.host, batch_size=10)
+    assert not source.batcher.client.in_process
+    with source:
+        assert _wait_for(lambda: _count(cloud, url) == 0)
+    (call,) = _calls(record)
+    assert call["event"]["Records"][0]["messageAttributes"]["raw"] == {
+        "binaryValue": "AAE=",
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": "Binary",
+    }
+
+
+def test_json_api_errors_carry_the_aws_code(cloud: Cloud) -> None:
+    for endpoint in (cloud.front.url, cloud.moto.url):
+        api = JsonApi(endpoint, REGION, "sqs", "AmazonSQS")
+        with pytest.raises(AwsCallError) as err:
+            api.call("GetQueueUrl", {"QueueName": "no-such-queue"})
+        assert err.value.status == 400 and err.value.code == "QueueDoesNotExist"
