@@ -62,6 +62,7 @@ class LocalCloud:
         poller_concurrency: int = 2,
         warm: bool = True,
         event_sources: bool = True,
+        ttl_interval_s: float = 10.0,
         progress: Callable[[str], None] | None = _stderr_progress,
     ) -> None:
         self.build_dir = Path(build_dir)
@@ -77,6 +78,7 @@ class LocalCloud:
         self.poller_concurrency = poller_concurrency
         self.warm_functions = warm
         self.event_sources = event_sources
+        self.ttl_interval_s = ttl_interval_s
         self._progress = progress or (lambda _m: None)
         self._stack: list[Callable[[], None]] = []
         self._clients: dict[str, Any] = {}
@@ -362,6 +364,7 @@ class LocalCloud:
                 endpoint_url=self.front.url,
                 tables={t.table_name: t.attribute for t in self.resources.ttl_tables},
                 region=self.region,
+                interval_s=self.ttl_interval_s,
             ).start()
             self.ttl = sweeper
             self._stack.append(sweeper.stop)
