@@ -229,7 +229,7 @@ def test_poller_over_http_and_binary_attributes(cloud: Cloud, tmp_path: Path) ->
     """Endpoint not a Front of this process: the JSON calls go over HTTP (here straight to moto)."""
     record = tmp_path / "calls.jsonl"
     cloud.host.register(spec("OverHttp", environment={"RECORD_FILE": str(record)}))
-    url, _ = _queues(cloud, "over-http", visibility=30)
+    url, _ = _queues(cloud, "poller-over-http", visibility=30)
     cloud.client("sqs").send_message(
         QueueUrl=url,
         MessageBody='{"i": 1}',
