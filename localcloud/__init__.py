@@ -8,6 +8,7 @@ Core pieces (each module's docstring gives its API):
 - `localcloud.pollers.SqsEventSource`: SQS -> Lambda event-source mappings.
 - `localcloud.pipes.PipeRunner`: EventBridge Pipes, SQS -> enrichment -> Step Functions.
 - `localcloud.ttl.TtlSweeper`: DynamoDB TTL.
+- `localcloud.jsonapi.JsonApi`: AWS JSON 1.0 calls without botocore (used by pollers and pipes).
 
 Typical wiring::
 
@@ -35,6 +36,8 @@ Known differences from AWS (for the fidelity page):
   no FIFO group semantics (a failed message does not hold back its group).
 - Pipes: no input templates, filters, pipe-level DLQ or retry policy.
 - TTL: expired items go within ``interval_s`` (AWS: within days); no stream records for them.
-- moto is patched in-process for cost only (module-list cache, one boto3 client per service
-  in the ASL engine, cheap ASL failure logs) and to name unnamed StartExecution calls.
+- moto is patched in-process for cost only (see `motoserver.speed_up_moto`: parsed ASL
+  programs and JSONPaths kept, module list cached, one boto3 client per service in the ASL
+  engine, lock-free backend lookup, cheap ASL failure logs) and, in the front, to name unnamed
+  StartExecution calls.
 """
