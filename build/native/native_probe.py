@@ -13,11 +13,16 @@ from typing import Any
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Describe the running process."""
-    decoder = sys.modules.get("json.decoder")
+    try:  # --include-module=_json: Nuitka's anti-bloat drops the C accelerator otherwise
+        import _json  # noqa: F401
+
+        c_json = True
+    except ImportError:
+        c_json = False
     return {
         "compiled": "__compiled__" in globals(),
         "siteLoaded": "site" in sys.modules,
-        "cJson": decoder is not None and getattr(decoder, "c_scanstring", None) is not None,
+        "cJson": c_json,
         "loadedFunctions": sorted(name for name in sys.modules if name.startswith("functions.")),
         "inspectHeavyImports": sorted({"ast", "dis", "tokenize", "linecache"} & set(sys.modules)),
         "gcEnabled": gc.isenabled(),

@@ -177,8 +177,9 @@ def _spawn(session: Session, bootstrap: Path, env: dict[str, str], event: bytes,
         output = process.communicate(timeout=10)[0].decode("utf-8", "replace")
         raise RuntimeError(f"{bootstrap} posted nothing within {timeout_s}s; its output:\n{output}") from None
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
+        # No poll() here: it would reap an exited process and leave nothing for wait4's rusage.
+        # A SIGKILL to a not-yet-reaped (zombie) process is harmless.
+        os.kill(process.pid, signal.SIGKILL)
     _pid, _status, usage = os.wait4(process.pid, 0)
     session.events.put(("", b""))  # releases a request the killed process left waiting
     output = process.stdout.read().decode("utf-8", "replace") if process.stdout else ""
