@@ -3,7 +3,7 @@ STATE item: if the status moved past expectStatus, drop; else publish FAILED/TIM
 
 from __future__ import annotations
 
-import json
+from lambda_runtime import jsonlite
 
 from remote_services.aws import DynamoDB, Sns, Sqs
 from remote_services.aws.attrs import to_item
@@ -57,7 +57,7 @@ def check(message: object) -> str:
     if now < due:
         sqs.send_message(
             env("LIFECYCLE_DELAY_QUEUE_URL"),
-            json.dumps(message, separators=(",", ":")),
+            jsonlite.dumps(message, separators=(",", ":")),
             delay_seconds=delay_seconds(due, now),
         )
         return "redelayed"

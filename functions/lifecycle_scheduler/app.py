@@ -3,7 +3,7 @@ updatedMs + expected time (catalog) * LIFECYCLE_TIME_SCALE; SQS delay = min(900,
 
 from __future__ import annotations
 
-import json
+from lambda_runtime import jsonlite
 
 from remote_services.aws import Sqs
 from remote_services.envelope import from_sqs_record
@@ -32,7 +32,7 @@ def _record(record: dict[str, Any]) -> None:
     delay = delay_seconds(due, now_ms())
     message = {"event": event, "expectStatus": event["status"], "dueMs": due}
     sqs.send_message(
-        env("LIFECYCLE_DELAY_QUEUE_URL"), json.dumps(message, separators=(",", ":")), delay_seconds=delay
+        env("LIFECYCLE_DELAY_QUEUE_URL"), jsonlite.dumps(message, separators=(",", ":")), delay_seconds=delay
     )
     logger.info(f"check of {event['status']} scheduled in {delay} s", eventId=event["eventId"], dueMs=due)
 

@@ -6,7 +6,7 @@ sends it to the incoming DLQ, so nothing is lost.
 
 from __future__ import annotations
 
-import json
+from lambda_runtime import jsonlite
 
 from remote_services.errors import DecodeError, ValidationError
 from remote_services.obs.logger import Logger
@@ -39,7 +39,7 @@ def decode_record(record: object) -> dict[str, Any]:
         if not isinstance(body, str):
             raise DecodeError("the record has no string body")
         try:
-            message = json.loads(body)
+            message = jsonlite.loads(body)
         except ValueError as exc:
             raise DecodeError(f"body is not JSON: {exc}") from None
         if not isinstance(message, dict) or "topic" not in message or "payload" not in message:
@@ -50,7 +50,7 @@ def decode_record(record: object) -> dict[str, Any]:
         return {
             "kind": "undecodable",
             "error": str(exc),
-            "body": body if isinstance(body, str) else json.dumps(record),
+            "body": body if isinstance(body, str) else jsonlite.dumps(record),
         }
     return {"kind": "update", **update, "receivedMs": received_ms}
 

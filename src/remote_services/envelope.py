@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from lambda_runtime import jsonlite
 
 from . import catalog
 from .errors import ValidationError
@@ -163,7 +163,7 @@ def parse_event(data: object) -> Envelope:
 def loads(text: str | bytes | bytearray) -> Any:
     """json.loads with a ValidationError on bad JSON."""
     try:
-        return json.loads(text)
+        return jsonlite.loads(text)
     except (ValueError, TypeError) as exc:
         raise ValidationError("body", f"is not valid JSON: {exc}") from None
 
@@ -175,7 +175,7 @@ def loads_event(text: str | bytes | bytearray) -> Envelope:
 
 def dumps(event: Envelope) -> str:
     """Serialise compactly (the SNS message / SQS body)."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    return jsonlite.dumps(event, separators=(",", ":"), ensure_ascii=False)
 
 
 def sns_attributes(event: Envelope) -> dict[str, str]:

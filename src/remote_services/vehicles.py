@@ -10,8 +10,9 @@ id length; then the event id (ASCII); commands then carry ``k=v;k=v`` parameters
 from __future__ import annotations
 
 import binascii
-import json
 import struct
+
+from lambda_runtime import jsonlite
 
 from . import catalog
 from .errors import DecodeError, ValidationError
@@ -175,7 +176,7 @@ def _unframe(payload: str, want_type: int) -> tuple[str, int, int, str, bytes]:
 
 def _g1_json(payload: str) -> dict[str, Any]:
     try:
-        data = json.loads(payload)
+        data = jsonlite.loads(payload)
     except (ValueError, TypeError) as exc:
         raise DecodeError(f"G1 payload is not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("v") != 1:
@@ -234,7 +235,7 @@ def encode_command(event: Envelope) -> tuple[str, str]:
             "p": event["parameters"],
             "ts": event["updatedMs"],
         }
-        return topic, json.dumps(body, separators=(",", ":"), sort_keys=True)
+        return topic, jsonlite.dumps(body, separators=(",", ":"), sort_keys=True)
     tail = _g2_params(service_type, event["parameters"])
     return topic, _frame(_G2_COMMAND, service_type, 0, event["updatedMs"], event["eventId"], tail)
 
@@ -350,7 +351,7 @@ def encode_vehicle_message(update: VehicleUpdate) -> tuple[str, str]:
             if reason not in _G1_ERR_CODE:
                 raise ValidationError("failureReason", f"a vehicle cannot report {reason!r}")
             body["err"] = _G1_ERR_CODE[reason]
-        return topic, json.dumps(body, separators=(",", ":"), sort_keys=True)
+        return topic, jsonlite.dumps(body, separators=(",", ":"), sort_keys=True)
     code = _G2_CODE_OF.get((status, reason, event_id is not None))
     if code is None:
         raise ValidationError("status", f"a G2 vehicle cannot report {status}/{reason} here")

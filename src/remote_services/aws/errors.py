@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import re
+from lambda_runtime import jsonlite
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -154,7 +153,7 @@ def parse_json_error(
     request_id = headers.get("x-amzn-requestid") or headers.get("x-amz-request-id")
     details: dict[str, Any] = {}
     try:
-        parsed = json.loads(body) if body else {}
+        parsed = jsonlite.loads(body) if body else {}
         if isinstance(parsed, dict):
             details = parsed
     except ValueError:
@@ -174,28 +173,90 @@ def parse_json_error(
     return _make(service, operation, code, message, status, request_id, details)
 
 
-_XML_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'", "&amp;": "&"}
-_ENTITY = re.compile(r"&(?:lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);")
+_XML_ENTITIES = {"lt": "<", "gt": ">", "quot": '"', "apos": "'", "amp": "&"}
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+
+
+def _entity(name: str) -> str | None:
+    """The character of an XML entity body (`lt`, `#65`, `#x41`), or None if it is not one."""
+    if name in _XML_ENTITIES:
+        return _XML_ENTITIES[name]
+    if name.startswith("#x") and len(name) > 2 and all(c in _HEX_DIGITS for c in name[2:]):
+        return chr(int(name[2:], 16))
+    if name.startswith("#") and len(name) > 1 and name[1:].isdecimal():
+        return chr(int(name[1:]))
+    return None
 
 
 def _unescape(text: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        e = m.group(0)
-        if e.startswith("&#x"):
-            return chr(int(e[3:-1], 16))
-        if e.startswith("&#"):
-            return chr(int(e[2:-1]))
-        return _XML_ENTITIES[e]
+    """Replace the five named XML entities and numeric character references; others stay as they are."""
+    parts: list[str] = []
+    pos = 0
+    while (amp := text.find("&", pos)) >= 0:
+        semi = text.find(";", amp + 1)
+        char = _entity(text[amp + 1 : semi]) if semi >= 0 else None
+        if char is None:
+            parts.append(text[pos : amp + 1])
+            pos = amp + 1
+        else:
+            parts.append(text[pos:amp])
+            parts.append(char)
+            pos = semi + 1
+    parts.append(text[pos:])
+    return "".join(parts)
 
-    return _ENTITY.sub(repl, text)
+
+def _is_word(text: str) -> bool:
+    """`\\w+` of a regular expression: letters, digits, underscores, at least one."""
+    return bool(text) and all(c.isalnum() or c == "_" for c in text)
+
+
+def _names_at(xml: str, start: int, tag: str) -> list[int]:
+    """Where `prefix:tag` (prefix: word characters), then `tag`, at `start` ends; those present."""
+    ends: list[int] = []
+    colon = xml.find(":", start)
+    if colon > start and _is_word(xml[start:colon]) and xml.startswith(tag, colon + 1):
+        ends.append(colon + 1 + len(tag))
+    if xml.startswith(tag, start):
+        ends.append(start + len(tag))
+    return ends
+
+
+def _open_end(xml: str, after: int) -> int:
+    """The index of the `>` that closes an opening tag whose name ends at `after`, or -1."""
+    if xml.startswith(">", after):
+        return after
+    if after < len(xml) and xml[after].isspace():
+        return xml.find(">", after)
+    return -1
+
+
+def _element_content(xml: str, tag: str) -> tuple[int, int] | None:
+    """Start and end of the content of the first <tag ...>...</tag> (namespace prefixes allowed).
+
+    The same match as the regular expression `<(?:\\w+:)?tag(?:\\s[^>]*)?>(.*?)</(?:\\w+:)?tag>` (DOTALL).
+    """
+    lt = xml.find("<")
+    while lt >= 0:
+        for after in _names_at(xml, lt + 1, tag):
+            gt = _open_end(xml, after)
+            if gt < 0:
+                continue
+            close = xml.find("</", gt + 1)
+            while close >= 0:
+                if any(xml.startswith(">", end) for end in _names_at(xml, close + 2, tag)):
+                    return gt + 1, close
+                close = xml.find("</", close + 1)
+        lt = xml.find("<", lt + 1)
+    return None
 
 
 def xml_text(xml: str, tag: str) -> str | None:
     """The unescaped text of the first <tag>...</tag> (namespace prefixes allowed), or None."""
-    m = re.search(rf"<(?:\w+:)?{tag}(?:\s[^>]*)?>(.*?)</(?:\w+:)?{tag}>", xml, re.DOTALL)
-    if m is None:
+    span = _element_content(xml, tag)
+    if span is None:
         return None
-    text = m.group(1)
+    text = xml[span[0] : span[1]]
     if text.startswith("<![CDATA[") and text.endswith("]]>"):
         return text[9:-3]
     return _unescape(text)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from lambda_runtime import jsonlite
 
 from .client import Client
 from .errors import AwsError, parse_json_error
@@ -26,7 +26,7 @@ class JsonClient(Client):
     def call(self, operation: str, request: Mapping[str, Any]) -> dict[str, Any]:
         """Send `request` (the low-level JSON shape of the API reference) and return the parsed response."""
         try:
-            body = json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            body = jsonlite.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{self.service} {operation}: request is not JSON-serializable: {exc}") from exc
         headers = {
@@ -37,7 +37,7 @@ class JsonClient(Client):
         if not response.body:
             return {}
         try:
-            parsed = json.loads(response.body)
+            parsed = jsonlite.loads(response.body)
         except ValueError as exc:
             raise AwsError(
                 self.service,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
+
+from lambda_runtime import jsonlite
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def post_json(
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PostError(url, 0, "not an http(s) URL")
-    data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    data = jsonlite.dumps(body, separators=(",", ":")).encode("utf-8")
     all_headers = {"Content-Type": "application/json", "Content-Length": str(len(data))}
     all_headers.update(headers or {})
     reason, status = "no attempt made", None

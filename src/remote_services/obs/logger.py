@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
+
+from lambda_runtime import jsonlite
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ class Logger:
         trace = _xray_trace_id()
         if trace:
             record["xray_trace_id"] = trace
-        line = json.dumps(record, default=str, separators=(",", ":"), ensure_ascii=False)
+        line = jsonlite.dumps(record, default=str, separators=(",", ":"), ensure_ascii=False)
         stream = self._stream or sys.stdout
         stream.write(line + "\n")
         stream.flush()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
+
+from lambda_runtime import jsonlite
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class Metrics:
         """Print the EMF document (if any metric was added) and clear metrics, dimensions and metadata."""
         if self._metrics:
             stream = self._stream or sys.stdout
-            stream.write(json.dumps(self.serialize(), separators=(",", ":")) + "\n")
+            stream.write(jsonlite.dumps(self.serialize(), separators=(",", ":")) + "\n")
             stream.flush()
         self._metrics.clear()
         self._dimensions.clear()
