@@ -2,13 +2,45 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Protocol
+
+    class _Hash(Protocol):
+        def update(self, data: bytes, /) -> None: ...
+        def digest(self) -> bytes: ...
+        def hexdigest(self) -> str: ...
+
+
+# SHA-256 from the built-in module, not hashlib: hashlib loads OpenSSL (_hashlib, libcrypto: ~3 ms
+# at a cold start) and hmac imports hashlib. The built-in module is _sha256 up to Python 3.11.
+_sha256: Callable[[bytes], _Hash]
+try:
+    _sha256 = __import__("_sha256").sha256
+except ImportError:  # pragma: no cover - Python 3.12+ (_sha2) or a build without it
+    try:
+        _sha256 = __import__("_sha2").sha256
+    except ImportError:
+        _sha256 = __import__("hashlib").sha256
+
+_BLOCK = 64  # SHA-256 block size in bytes
+_INNER_PAD = bytes(b ^ 0x36 for b in range(256))
+_OUTER_PAD = bytes(b ^ 0x5C for b in range(256))
+
+
+def hmac_sha256(key: bytes, message: bytes) -> _Hash:
+    """HMAC-SHA256 (RFC 2104), as `hmac.new(key, message, hashlib.sha256)`."""
+    if len(key) > _BLOCK:
+        key = _sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    inner = _sha256(key.translate(_INNER_PAD))
+    inner.update(message)
+    outer = _sha256(key.translate(_OUTER_PAD))
+    outer.update(inner.digest())
+    return outer
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
@@ -73,7 +105,7 @@ def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
     if key is None:
         key = ("AWS4" + secret_key).encode("utf-8")
         for part in (date, region, service, "aws4_request"):
-            key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+            key = hmac_sha256(key, part.encode("utf-8")).digest()
         if len(_signing_keys) >= _MAX_CACHED_KEYS:
             _signing_keys.clear()
         _signing_keys[cache_key] = key
@@ -135,16 +167,16 @@ def sign(
             canonical_query(query),
             canonical_headers,
             signed_headers,
-            hashlib.sha256(body).hexdigest(),
+            _sha256(body).hexdigest(),
         )
     )
     date = timestamp[:8]
     scope = f"{date}/{region}/{service}/aws4_request"
     string_to_sign = "\n".join(
-        (ALGORITHM, timestamp, scope, hashlib.sha256(canonical_request.encode("utf-8")).hexdigest())
+        (ALGORITHM, timestamp, scope, _sha256(canonical_request.encode("utf-8")).hexdigest())
     )
     key = signing_key(credentials.secret_key, date, region, service)
-    signature = hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    signature = hmac_sha256(key, string_to_sign.encode("utf-8")).hexdigest()
     added["Authorization"] = (
         f"{ALGORITHM} Credential={credentials.access_key}/{scope}, "
         f"SignedHeaders={signed_headers}, Signature={signature}"

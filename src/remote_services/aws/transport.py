@@ -1,16 +1,21 @@
-"""HTTP/1.1 over `socket` (TLS via `ssl` for https): one kept-alive connection per host, timeouts.
+"""HTTP/1.1 over `_socket` (TLS via `socket` + `ssl` for https): one kept-alive connection per host, timeouts.
 
 Not `http.client`: it imports `email` (and `ssl` even for plain HTTP), ~20-35 ms of a cold start
-that the Lambda runtime loop does not pay either. This speaks just enough HTTP/1.1 for AWS APIs:
-requests with a body and Content-Length; responses with Content-Length, chunked, or read to close.
+that the Lambda runtime loop does not pay either. Plain HTTP does not import `socket.py` either:
+its `IntEnum` conversions, `selectors`, `array` and `math` cost ~5-10 ms at a cold start; the
+`_socket` built-in and a small raw reader under `io.BufferedReader` do the same work. This speaks
+just enough HTTP/1.1 for AWS APIs: requests with a body and Content-Length; responses with
+Content-Length, chunked, or read to close.
 """
 
 from __future__ import annotations
 
-import socket
+import _socket
+import io
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import socket
     import ssl
     from collections.abc import Mapping
     from io import BufferedReader
@@ -50,12 +55,46 @@ class Response:
         self.body = body
 
 
+class _RawSocket(io.RawIOBase):
+    """The raw stream `io.BufferedReader` reads, over a `_socket.socket` (what `socket.SocketIO` does)."""
+
+    def __init__(self, sock: _socket.socket) -> None:
+        super().__init__()
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        return self._sock.recv_into(buffer)
+
+
+def _open_plain(host: str, port: int, timeout: float) -> _socket.socket:
+    """`socket.create_connection` on the `_socket` built-in: each address in turn, the last error raised."""
+    # bytes: a str host makes getaddrinfo import encodings.idna, stringprep, unicodedata
+    name: str | bytes = host.encode("ascii") if host.isascii() else host
+    error: OSError | None = None
+    for family, kind, proto, _, address in _socket.getaddrinfo(name, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        return sock
+    if error is not None:
+        raise error
+    raise OSError("getaddrinfo returns an empty list")
+
+
 class _Connection:
     __slots__ = ("rfile", "sock")
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: _socket.socket | socket.socket) -> None:
         self.sock = sock
-        self.rfile: BufferedReader = sock.makefile("rb")
+        self.rfile: BufferedReader = io.BufferedReader(_RawSocket(sock))
 
     def close(self) -> None:
         try:
@@ -159,12 +198,18 @@ class Transport:
         self.connections_opened = 0
 
     def _connect(self, scheme: str, host: str, port: int) -> _Connection:
-        sock = socket.create_connection((host, port), timeout=self.connect_timeout)
+        sock: _socket.socket | socket.socket
+        if scheme == "https":  # ssl needs socket.socket (and imports socket.py anyway)
+            import socket
+
+            sock = socket.create_connection((host, port), timeout=self.connect_timeout)
+        else:
+            sock = _open_plain(host, port, self.connect_timeout)
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             if scheme == "https":  # the TLS handshake runs under the connect timeout
                 context = self.tls_context or default_tls_context()
-                sock = context.wrap_socket(sock, server_hostname=host)
+                sock = context.wrap_socket(sock, server_hostname=host)  # type: ignore[arg-type]
             sock.settimeout(self.read_timeout)
         except BaseException:
             sock.close()
