@@ -92,7 +92,9 @@ class HttpConnection:
     def _connect(self) -> None:
         error: OSError | None = None
         try:
-            candidates = _socket.getaddrinfo(self.host, self.port, 0, _socket.SOCK_STREAM)
+            # bytes: a str host makes getaddrinfo import encodings.idna, stringprep, unicodedata (~2.5 ms)
+            host = self.host.encode("ascii") if self.host.isascii() else self.host
+            candidates = _socket.getaddrinfo(host, self.port, 0, _socket.SOCK_STREAM)
         except OSError as exc:
             raise RuntimeApiError(f"cannot resolve the Runtime API host {self.host!r}: {exc}") from exc
         for family, kind, proto, _, address in candidates:
