@@ -9,9 +9,6 @@ id length; then the event id (ASCII); commands then carry ``k=v;k=v`` parameters
 
 from __future__ import annotations
 
-import binascii
-import struct
-
 from lambda_runtime import jsonlite
 
 from . import catalog
@@ -20,6 +17,7 @@ from .status import FailureReason, Status
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import struct
     from typing import Any
 
     from .typedefs import Command, Envelope, VehicleUpdate
@@ -86,7 +84,21 @@ _G1_ERR_CODE = {v: k for k, v in _G1_ERR.items()}
 _G2_VERSION = 2
 _G2_COMMAND = 1
 _G2_STATUS = 2
-_G2_HEADER = struct.Struct(">BBBBQB")
+_g2_header_struct: struct.Struct | None = None
+
+
+def _g2_header() -> struct.Struct:
+    """The G2 frame header (version, type, wire id, code, ts, id length); made on first use.
+
+    struct and binascii are imported lazily: only G2 frames need them, and each is an extension
+    module load on every cold start of the native binary otherwise.
+    """
+    global _g2_header_struct
+    if _g2_header_struct is None:
+        import struct
+
+        _g2_header_struct = struct.Struct(">BBBBQB")
+    return _g2_header_struct
 _G2_CODES = {
     0x10: (Status.RUNNING, None),
     0x20: (Status.EXECUTED, None),
@@ -106,10 +118,14 @@ _G2_CODE_OF = {
 
 
 def _b64(data: bytes) -> str:
+    import binascii
+
     return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def _unb64(text: str) -> bytes:
+    import binascii
+
     try:
         return binascii.a2b_base64(text.encode("ascii"), strict_mode=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
@@ -147,7 +163,7 @@ def _frame(msg_type: int, service_type: str, code: int, ts: int, event_id: str, 
     ident = event_id.encode("ascii")
     if len(ident) > 255:
         raise ValidationError("eventId", "longer than 255 characters")
-    header = _G2_HEADER.pack(
+    header = _g2_header().pack(
         _G2_VERSION, msg_type, catalog.spec(service_type)["wireId"], code, ts, len(ident)
     )
     return _b64(header + ident + tail)
@@ -156,18 +172,19 @@ def _frame(msg_type: int, service_type: str, code: int, ts: int, event_id: str, 
 def _unframe(payload: str, want_type: int) -> tuple[str, int, int, str, bytes]:
     """-> (serviceType, code, ts, eventId, tail)"""
     raw = _unb64(payload)
-    if len(raw) < _G2_HEADER.size:
+    header = _g2_header()
+    if len(raw) < header.size:
         raise DecodeError(f"G2 frame too short ({len(raw)} bytes)")
-    version, msg_type, wire_id, code, ts, id_len = _G2_HEADER.unpack_from(raw)
+    version, msg_type, wire_id, code, ts, id_len = header.unpack_from(raw)
     if version != _G2_VERSION:
         raise DecodeError(f"G2 frame version {version} not supported (want {_G2_VERSION})")
     if msg_type != want_type:
         raise DecodeError(f"G2 frame type {msg_type}, want {want_type}")
-    end = _G2_HEADER.size + id_len
+    end = header.size + id_len
     if len(raw) < end:
         raise DecodeError("G2 frame truncated in the event id")
     try:
-        event_id = raw[_G2_HEADER.size : end].decode("ascii")
+        event_id = raw[header.size : end].decode("ascii")
         service_type = catalog.by_wire_id(wire_id)
     except (UnicodeDecodeError, ValidationError) as exc:
         raise DecodeError(f"G2 frame: {exc}") from None

@@ -7,8 +7,6 @@ integral, else a float; SS/NS/BS become lists; B becomes bytes.
 
 from __future__ import annotations
 
-import math
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -17,8 +15,11 @@ if TYPE_CHECKING:
     AttributeValue = dict[str, Any]
 
 
+_INFINITIES = (float("inf"), float("-inf"))
+
+
 def _number(value: int | float) -> str:
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float) and (value != value or value in _INFINITIES):  # math.isfinite, no math
         raise ValueError(f"DynamoDB numbers must be finite, got {value!r}")
     return str(value)
 
