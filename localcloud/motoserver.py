@@ -36,6 +36,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from localcloud.moto_patches import apply_moto_patches
+
 _running: dict[str, MotoServer] = {}
 _running_lock = threading.Lock()
 
@@ -197,6 +199,7 @@ def speed_up_moto() -> None:
     - moto's ASL engine logs every failed state (a routine Catch too) at ERROR with the repr of
       the whole state tree (kilobytes, built even when nobody listens); it logs one line at DEBUG
       instead. The failure itself is unchanged (DescribeExecution / the history keep it).
+    - `localcloud.moto_patches.apply_moto_patches`: moto's clock and SQS's retention check.
     """
     global _sped_up
     with _speed_lock:
@@ -231,6 +234,7 @@ def speed_up_moto() -> None:
         _cache_parsed_programs()
         _cache_json_paths()
         _fast_backend_lookup()
+        apply_moto_patches()
         for name in _SFN_CLIENT_USERS:
             try:
                 module = importlib.import_module(name)

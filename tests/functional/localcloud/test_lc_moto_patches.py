@@ -1,0 +1,91 @@
+"""The in-process moto cost patches (localcloud.moto_patches) keep moto's behaviour."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError  # type: ignore[import-untyped, unused-ignore]
+
+from tests.functional.localcloud.lc_support import Cloud
+
+
+def _table(cloud: Cloud) -> str:
+    ddb = cloud.client("dynamodb")
+    name = f"patches-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
+def test_one_update_expression_on_many_items_keeps_each_items_values(cloud: Cloud) -> None:
+    ddb = cloud.client("dynamodb")
+    table = _table(cloud)
+    expression = "SET #s = :s, history = list_append(if_not_exists(history, :empty), :h) ADD version :one"
+    for round_ in range(3):
+        for item in ("a", "b"):
+            ddb.update_item(
+                TableName=table,
+                Key={"pk": {"S": item}},
+                UpdateExpression=expression,
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":s": {"S": f"{item}-{round_}"},
+                    ":h": {"L": [{"S": f"{item}{round_}"}]},
+                    ":empty": {"L": []},
+                    ":one": {"N": "1"},
+                },
+            )
+    for item in ("a", "b"):
+        got = ddb.get_item(TableName=table, Key={"pk": {"S": item}})["Item"]
+        assert got["status"] == {"S": f"{item}-2"}
+        assert got["version"] == {"N": "3"}
+        assert got["history"] == {"L": [{"S": f"{item}{r}"} for r in range(3)]}
+
+
+def test_an_invalid_update_expression_is_refused_every_time(cloud: Cloud) -> None:
+    ddb = cloud.client("dynamodb")
+    table = _table(cloud)
+    for _ in range(2):
+        with pytest.raises(ClientError) as raised:
+            ddb.update_item(
+                TableName=table,
+                Key={"pk": {"S": "x"}},
+                UpdateExpression="SET = :v",
+                ExpressionAttributeValues={":v": {"S": "v"}},
+            )
+        assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_sqs_actions_and_attribute_counts_with_the_patches(cloud: Cloud) -> None:
+    sqs = cloud.client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"patches-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    # actions found through the cached method names; the counts come from the patched clock
+    sqs.send_message(QueueUrl=queue_url, MessageBody="one")
+    sqs.send_message(QueueUrl=queue_url, MessageBody="two")
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert attrs["Attributes"]["ApproximateNumberOfMessages"] == "2"
+
+
+def test_messages_past_their_retention_period_are_not_received(cloud: Cloud) -> None:
+    sqs = cloud.client("sqs")
+    queue_url = sqs.create_queue(
+        QueueName=f"patches-{uuid.uuid4().hex[:8]}", Attributes={"MessageRetentionPeriod": "60"}
+    )["QueueUrl"]
+    sqs.send_message(QueueUrl=queue_url, MessageBody="kept")
+    got = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0, VisibilityTimeout=0)["Messages"]
+    assert [m["Body"] for m in got] == ["kept"]
+    # the shortest retention SQS accepts is 60 s: age the queue's message instead of waiting
+    from moto.sqs.models import sqs_backends
+
+    queue = sqs_backends["123456789012"]["us-east-1"].queues[queue_url.rsplit("/", 1)[1]]
+    messages: list[Any] = list(queue._messages)
+    for message in messages:
+        message.sent_timestamp = int(time.time() * 1000) - 61_000
+    assert sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages", []) == []
