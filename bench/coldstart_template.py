@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped, unused-ignore]
 
+from localcloud import cfn
+
 # The functions that call AWS (folder -> the boto3 clients a conventional version creates at init).
 AWS_CLIENTS: dict[str, tuple[str, ...]] = {
     "persister": ("dynamodb",),
@@ -45,36 +47,13 @@ class FunctionSpec:
         return AWS_CLIENTS.get(self.folder, ())
 
 
-# A safe loader that turns ``!Ref x`` into ``{"Ref": x}``, ``!GetAtt a.b`` into ``{"Fn::GetAtt": [a, b]}``...
-_TemplateLoader: Any = type("_TemplateLoader", (yaml.SafeLoader,), {})
-
-
-def _construct_tag(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_TemplateLoader.add_multi_constructor("!", _construct_tag)
-
-
 def load_template(path: Path) -> dict[str, Any]:
-    """Parse a SAM/CloudFormation template; ``ValueError`` with the reason if it is not one."""
+    """Parse a SAM/CloudFormation template (the local cloud's loader: short tags, YAML or JSON);
+    ``ValueError`` with the reason if it is not one."""
     try:
-        data = yaml.load(path.read_text(), Loader=_TemplateLoader)
+        return cfn.load_template(path)
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
-        raise ValueError(f"{path}: no Resources section")
-    return data
 
 
 def folder_for(logical_id: str) -> str:
