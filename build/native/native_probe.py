@@ -30,4 +30,22 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         "docstrings": handler.__doc__ is not None,
         "modules": len(sys.modules),
         "requestId": context.aws_request_id,
+        **_inspect_facts(),
+    }
+
+
+def _inspect_facts() -> dict[str, Any]:
+    """inspect is a stub until first used (lazy_inspect.py); then it must work on compiled code."""
+    loaded_before = "_inspect_full" in sys.modules
+    import inspect
+
+    def generator() -> Any:
+        yield 1
+
+    return {
+        "inspectFullLoadedAtStart": loaded_before,
+        "inspectSignature": str(inspect.signature(_inspect_facts)),
+        "inspectGeneratorState": inspect.getgeneratorstate(generator()),
+        "inspectFrameFunction": inspect.getframeinfo(sys._getframe()).function,
+        "inspectStack": inspect.stack()[0].function,
     }
