@@ -296,76 +296,17 @@ class _FrontHandler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         front = self.server.front
         body = self._read_body()
-        path = self.path
         try:
-            if self.command == "POST" and path.startswith(INVOKE_PREFIX):
-                route = urllib.parse.urlsplit(path).path
-                if route.endswith(INVOKE_SUFFIX):
-                    self._invoke(
-                        front, urllib.parse.unquote(route[len(INVOKE_PREFIX) : -len(INVOKE_SUFFIX)]), body
-                    )
-                    return
-            target = self.headers.get("X-Amz-Target")
-            if target == START_TARGET:
-                body = _with_execution_name(body)
-            if target == SYNC_TARGET:
-                status, data = front.shim.start_sync_execution(body, self.headers.get("Authorization") or "")
-                self.send_bytes(status, data, [("Content-Type", "application/x-amz-json-1.0")])
-                return
-            status, headers, data = front.moto.request(self.command, path, body, self.headers.items())
+            status, headers, data = front.handle(self.command, self.path, list(self.headers.items()), body)
             self.send_bytes(status, data, headers)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as exc:  # the front must answer, whatever failed behind it
-            message = json.dumps({"__type": "ServiceUnavailable", "message": f"local cloud front: {exc!r}"})
+            status, headers, data = _front_failure(exc)
             try:
-                self.send_bytes(502, message.encode(), [("Content-Type", "application/json")])
+                self.send_bytes(status, data, headers)
             except OSError:
                 self.close_connection = True
-
-    def _invoke(self, front: Front, name: str, payload: bytes) -> None:
-        invocation_type = self.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
-        try:
-            result = front.host.invoke(
-                name,
-                payload,
-                invocation_type=invocation_type,
-                log_type=self.headers.get("X-Amz-Log-Type") or "None",
-                client_context=self.headers.get("X-Amz-Client-Context"),
-                trace_id=self.headers.get("X-Amzn-Trace-Id"),
-            )
-        except FunctionNotFound:
-            arn = (
-                name
-                if name.startswith("arn:")
-                else f"arn:aws:lambda:{front.host.region}:123456789012:function:{name}"
-            )
-            self._lambda_error(404, "ResourceNotFoundException", f"Function not found: {arn}")
-            return
-        except TooManyRequests as exc:
-            self._lambda_error(
-                429,
-                "TooManyRequestsException",
-                str(exc),
-                reason="ReservedFunctionConcurrentInvocationLimitExceeded",
-            )
-            return
-        headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", result.executed_version)]
-        if result.function_error:
-            headers.append(("X-Amz-Function-Error", result.function_error))
-        if result.log_result is not None:
-            headers.append(("X-Amz-Log-Result", result.log_result))
-        self.send_bytes(result.status_code, result.payload, headers)
-
-    def _lambda_error(self, status: int, code: str, message: str, reason: str | None = None) -> None:
-        body: dict[str, str] = {"Type": "User", "message": message}
-        if reason:
-            body["Reason"] = reason
-        self.send_bytes(
-            status,
-            json.dumps(body).encode(),
-            [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)],
-        )
 
     do_GET = _handle
     do_POST = _handle
@@ -374,6 +315,64 @@ class _FrontHandler(BaseHTTPRequestHandler):
     do_HEAD = _handle
     do_PATCH = _handle
     do_OPTIONS = _handle
+
+
+def _front_failure(exc: Exception) -> tuple[int, list[tuple[str, str]], bytes]:
+    message = json.dumps({"__type": "ServiceUnavailable", "message": f"local cloud front: {exc!r}"})
+    return 502, [("Content-Type", "application/json")], message.encode()
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers:
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _invoke(
+    front: Front, name: str, payload: bytes, headers: list[tuple[str, str]]
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    invocation_type = _header(headers, "X-Amz-Invocation-Type") or "RequestResponse"
+    try:
+        result = front.host.invoke(
+            name,
+            payload,
+            invocation_type=invocation_type,
+            log_type=_header(headers, "X-Amz-Log-Type") or "None",
+            client_context=_header(headers, "X-Amz-Client-Context"),
+            trace_id=_header(headers, "X-Amzn-Trace-Id"),
+        )
+    except FunctionNotFound:
+        arn = (
+            name
+            if name.startswith("arn:")
+            else f"arn:aws:lambda:{front.host.region}:123456789012:function:{name}"
+        )
+        return _lambda_error(404, "ResourceNotFoundException", f"Function not found: {arn}")
+    except TooManyRequests as exc:
+        return _lambda_error(
+            429,
+            "TooManyRequestsException",
+            str(exc),
+            reason="ReservedFunctionConcurrentInvocationLimitExceeded",
+        )
+    out = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", result.executed_version)]
+    if result.function_error:
+        out.append(("X-Amz-Function-Error", result.function_error))
+    if result.log_result is not None:
+        out.append(("X-Amz-Log-Result", result.log_result))
+    return result.status_code, out, result.payload
+
+
+def _lambda_error(
+    status: int, code: str, message: str, reason: str | None = None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    body: dict[str, str] = {"Type": "User", "message": message}
+    if reason:
+        body["Reason"] = reason
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+    return status, headers, json.dumps(body).encode()
 
 
 _fronts: dict[str, Front] = {}
@@ -433,6 +432,24 @@ class Front:
         with _fronts_lock:
             return _fronts.get(url.rstrip("/"))
 
+    def handle(
+        self, method: str, path: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One request, routed as described in the module docstring: (status, headers, body).
+        The HTTP server and in-process SDK clients (`route_in_process`) both come through here."""
+        if method == "POST" and path.startswith(INVOKE_PREFIX):
+            route = urllib.parse.urlsplit(path).path
+            if route.endswith(INVOKE_SUFFIX):
+                name = urllib.parse.unquote(route[len(INVOKE_PREFIX) : -len(INVOKE_SUFFIX)])
+                return _invoke(self, name, body, headers)
+        target = _header(headers, "X-Amz-Target")
+        if target == START_TARGET:
+            body = _with_execution_name(body)
+        if target == SYNC_TARGET:
+            status, data = self.shim.start_sync_execution(body, _header(headers, "Authorization") or "")
+            return status, [("Content-Type", "application/x-amz-json-1.0")], data
+        return self.moto.request(method, path, body, headers)
+
     def call_json(self, target: str, payload: dict[str, Any], authorization: str) -> tuple[int, bytes]:
         """A JSON 1.0 call routed as if it came over HTTP (StartSyncExecution -> the shim)."""
         if target == SYNC_TARGET:
@@ -475,3 +492,59 @@ class Front:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _RawBody(io.BytesIO):
+    """What botocore reads an `AWSResponse` body from."""
+
+    def stream(self, **_: Any) -> Any:
+        chunk = self.read()
+        while chunk:
+            yield chunk
+            chunk = self.read()
+
+
+def route_in_process(client: Any) -> None:
+    """Send a botocore `client`'s requests for a `Front` of this process straight to
+    `Front.handle` (a ``before-send`` hook): no socket, no HTTP parsing on either side, no
+    server thread. Requests for anything else go over HTTP as usual. Used for the boto3
+    clients of moto's ASL engine (motoserver.speed_up_moto)."""
+    client.meta.events.register("before-send", _send_in_process)
+
+
+def _send_in_process(request: Any, **_: Any) -> Any:
+    url = urllib.parse.urlsplit(request.url)
+    if url.hostname not in ("localhost", "127.0.0.1") or url.port is None:
+        return None
+    front = Front.running_at(f"http://127.0.0.1:{url.port}")
+    if front is None:
+        return None
+    from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped, unused-ignore]
+    from botocore.compat import HTTPHeaders  # type: ignore[import-untyped, unused-ignore]
+
+    path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    headers = [
+        (str(name), value.decode("latin-1") if isinstance(value, bytes) else str(value))
+        for name, value in request.headers.items()
+    ]
+    if _header(headers, "Host") is None:
+        headers.insert(0, ("Host", url.netloc))
+    body = request.body
+    if body is None:
+        data = b""
+    elif isinstance(body, bytes | bytearray):
+        data = bytes(body)
+    elif isinstance(body, str):
+        data = body.encode()
+    else:  # a file-like body
+        data = body.read()
+    try:
+        status, out_headers, payload = front.handle(str(request.method), path, headers, data)
+    except Exception as exc:  # as over HTTP: the front answers whatever failed behind it
+        status, out_headers, payload = _front_failure(exc)
+    response_headers = HTTPHeaders()
+    for name, value in out_headers:
+        if name.lower() not in HOP_BY_HOP:
+            response_headers[name] = value
+    response_headers["Content-Length"] = str(len(payload))
+    return AWSResponse(request.url, status, response_headers, _RawBody(payload))

@@ -199,6 +199,8 @@ def speed_up_moto() -> None:
     - moto's ASL engine logs every failed state (a routine Catch too) at ERROR with the repr of
       the whole state tree (kilobytes, built even when nobody listens); it logs one line at DEBUG
       instead. The failure itself is unchanged (DescribeExecution / the history keep it).
+    - those clients reach a `front.Front` of this process through `front.route_in_process`
+      (``Front.handle`` called directly: no socket, HTTP parsing or server thread per Task).
     - `localcloud.moto_patches.apply_moto_patches`: moto's clock and SQS's retention check.
     """
     global _sped_up
@@ -225,6 +227,8 @@ def speed_up_moto() -> None:
             client = cache.get(key)
             if client is None:
                 client = original(region=region, service=service, state_credentials=state_credentials)
+                if not stubbed:  # calls for the front of this process skip HTTP
+                    importlib.import_module("localcloud.front").route_in_process(client)
                 with cache_lock:
                     cache.setdefault(key, client)
             return client

@@ -7,6 +7,7 @@ import os
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
 import pytest
@@ -258,3 +259,25 @@ def test_an_invalid_definition_is_still_refused(cloud: Cloud) -> None:
     # moto answers 400 with an empty code (AWS: InvalidDefinition); the cached parser must not hide it
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert "ASLParserException" in err.value.response["Error"]["Message"]
+
+
+def test_a_client_routed_in_process_gets_the_same_answers_without_a_connection(cloud: Cloud) -> None:
+    from localcloud.front import route_in_process
+
+    ddb = cloud.client("dynamodb", connect_timeout=1)
+    lam = cloud.client("lambda", connect_timeout=1)
+    for client in (ddb, lam):
+        route_in_process(client)
+        # the hook answers before botocore's HTTP session is asked for a connection
+        client._endpoint.http_session.send = _no_http
+    assert isinstance(ddb.list_tables()["TableNames"], list)
+    with pytest.raises(ClientError) as raised:
+        lam.invoke(FunctionName="lc-no-such-function", Payload=b"{}")
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as missing:
+        ddb.describe_table(TableName="no-such-table")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def _no_http(request: Any) -> Any:
+    raise AssertionError(f"went over HTTP: {request.url}")
