@@ -273,3 +273,8 @@ def test_the_binary_keeps_the_start_up_promises(native_artifact: Path) -> None:
     assert facts["loadedFunctions"] == []  # every handler is in the binary, none is imported
     assert facts["inspectHeavyImports"] == []  # lazy_inspect.py took effect
     assert facts["gcEnabled"] is True and facts["gcFrozen"] is True  # entry.py: collector back on after init
+    # inspect (imported by Nuitka at every start) is a stub until first used, then the real module
+    assert facts["inspectFullLoadedAtStart"] is False
+    assert facts["inspectGeneratorState"] == "GEN_CREATED"
+    assert facts["inspectFrameFunction"] == "_inspect_facts"
+    assert facts["inspectStack"] == "_inspect_facts"
