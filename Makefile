@@ -25,7 +25,7 @@ $(ROOT)/.venv-sam/.installed: requirements-sam.txt
 lint: venv
 	$(VENV)/bin/ruff check .
 typecheck: venv
-	$(VENV)/bin/mypy src build functions localcloud simulator bench tests
+	$(VENV)/bin/mypy src build functions localcloud simulator bench tests docs
 
 # The whole test suite, as CI runs it (README: "run the tests").
 test: venv
