@@ -47,8 +47,9 @@ Known differences from AWS (for the fidelity page):
   twice per UpdateItem), a specialised deep copy of the expression tree (~5x cheaper), Parallel
   branch threads not named after the repr of the whole program. The ASL engine's boto3 clients
   reach the front in-process (`front.route_in_process`: ``Front.handle`` without a socket, HTTP
-  parsing or server thread per Task state; ~280 -> ~190 ms CPU per command). Measured together (bench/local.py,
-  native build, 2 shared cores): sequential end-to-end P50 289 -> 165-204 ms; the main process
-  still needs ~180 ms of CPU per command (moto's request handling, DynamoDB validation, response
-  serialisation, the ASL engine), so it saturates one core at ~4-5 commands/s.
+  parsing or server thread per Task state; ~280 -> ~190 ms CPU per command). Measured together
+  (bench/local.py, native build, 2 shared cores): sequential end-to-end P50 289 -> 165-204 ms; the
+  main process still needs ~180 ms of CPU per command (moto's request handling, DynamoDB
+  validation, response serialisation, the ASL engine), so it saturates one core at ~4-5
+  commands/s.
 """
