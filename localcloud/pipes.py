@@ -28,19 +28,17 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 import uuid
 from typing import Any
 
 from localcloud.functions import FunctionHost
 from localcloud.jsonapi import JsonApi
-from localcloud.pollers import SqsBatcher, failed_ids, sqs_client
+from localcloud.pollers import BatchWorkers, SqsBatcher, failed_ids, sqs_client
 
 LOG = logging.getLogger("localcloud.pipes")
 
 
-class PipeRunner:
+class PipeRunner(BatchWorkers):
     """One pipe; see the module docstring."""
 
     def __init__(
@@ -68,8 +66,7 @@ class PipeRunner:
         self.enrichment_function = enrichment_function
         self.target_arn = target_arn
         self.invocation_type = invocation_type
-        self.concurrency = max(concurrency, 1)
-        self.batcher = SqsBatcher(
+        batcher = SqsBatcher(
             sqs_client(endpoint_url, region),
             source_queue_url,
             source_queue_arn,
@@ -79,49 +76,8 @@ class PipeRunner:
             wait_time_s,
         )
         self._sfn = JsonApi(endpoint_url, region, "states", "AWSStepFunctions")
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-        self.stats = {"batches": 0, "records": 0, "deleted": 0, "failed_batches": 0, "filtered_batches": 0}
-
-    def start(self) -> PipeRunner:
-        if self._threads:
-            return self
-        self._stop.clear()
-        for i in range(self.concurrency):
-            thread = threading.Thread(target=self._run, name=f"pipe-{self.name}-{i}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        return self
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """Stop polling; a batch in hand is finished first."""
-        self._stop.set()
-        deadline = time.monotonic() + timeout_s
-        for thread in self._threads:
-            thread.join(max(deadline - time.monotonic(), 0.1))
-        self._threads = []
-
-    def __enter__(self) -> PipeRunner:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _count(self, **deltas: int) -> None:
-        with self._lock:
-            for key, value in deltas.items():
-                self.stats[key] += value
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                messages = self.batcher.receive_batch(self._stop)
-                if messages:
-                    self.process(messages)
-            except Exception:
-                LOG.exception("pipe %s failed; retrying", self.name)
-                self._stop.wait(1.0)
+        stats = {"batches": 0, "records": 0, "deleted": 0, "failed_batches": 0, "filtered_batches": 0}
+        super().__init__(batcher, concurrency, stats, f"pipe-{name}", f"pipe {name}")
 
     def process(self, messages: list[dict[str, Any]]) -> bool:
         """Run one batch through the pipe; returns whether it succeeded (and was deleted)."""

@@ -36,7 +36,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 from localcloud.functions import FunctionHost
 from localcloud.jsonapi import JsonApi
@@ -213,7 +213,66 @@ def failed_ids(payload: bytes, batch_ids: set[str]) -> set[str] | None:
     return ids
 
 
-class SqsEventSource:
+class BatchWorkers:
+    """Worker threads that take batches from an ``SqsBatcher`` and hand each to ``process``:
+    the loop, start/stop and the stats counter shared by event-source mappings and pipes."""
+
+    def __init__(
+        self, batcher: SqsBatcher, concurrency: int, stats: dict[str, int], label: str, what: str
+    ) -> None:
+        self.batcher = batcher
+        self.concurrency = max(concurrency, 1)
+        self.stats = stats
+        self._label = label  # names the threads
+        self._what = what  # names the worker in the log line of a failed batch
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def process(self, messages: list[dict[str, Any]]) -> object:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        if self._threads:
+            return self
+        self._stop.clear()
+        for i in range(self.concurrency):
+            thread = threading.Thread(target=self._run, name=f"{self._label}-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop polling; a batch in hand is finished first."""
+        self._stop.set()
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(deadline - time.monotonic(), 0.1))
+        self._threads = []
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _count(self, **deltas: int) -> None:
+        with self._lock:
+            for key, value in deltas.items():
+                self.stats[key] += value
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                messages = self.batcher.receive_batch(self._stop)
+                if messages:
+                    self.process(messages)
+            except Exception:
+                LOG.exception("%s failed; retrying", self._what)
+                self._stop.wait(1.0)
+
+
+class SqsEventSource(BatchWorkers):
     """One event-source mapping; see the module docstring."""
 
     def __init__(
@@ -238,56 +297,17 @@ class SqsEventSource:
         self.report_batch_item_failures = report_batch_item_failures or "ReportBatchItemFailures" in (
             function_response_types or []
         )
-        self.concurrency = max(concurrency, 1)
         self._client = sqs_client(endpoint_url, region)
         self.batcher = SqsBatcher(
             self._client, queue_url, queue_arn, region, batch_size, maximum_batching_window_s, wait_time_s
         )
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-        self.stats = {"batches": 0, "records": 0, "deleted": 0, "failed_batches": 0, "failed_records": 0}
-
-    def start(self) -> SqsEventSource:
-        if self._threads:
-            return self
-        self._stop.clear()
-        for i in range(self.concurrency):
-            thread = threading.Thread(
-                target=self._run, name=f"sqs-poller-{self.function_name}-{i}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
-        return self
-
-    def stop(self, timeout_s: float = 30.0) -> None:
-        """Stop polling; a batch in hand is finished first."""
-        self._stop.set()
-        deadline = time.monotonic() + timeout_s
-        for thread in self._threads:
-            thread.join(max(deadline - time.monotonic(), 0.1))
-        self._threads = []
-
-    def __enter__(self) -> SqsEventSource:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _count(self, **deltas: int) -> None:
-        with self._lock:
-            for key, value in deltas.items():
-                self.stats[key] += value
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                messages = self.batcher.receive_batch(self._stop)
-                if messages:
-                    self.process(messages)
-            except Exception:
-                LOG.exception("poller for %s on %s failed; retrying", self.function_name, self.queue_url)
-                self._stop.wait(1.0)
+        super().__init__(
+            self.batcher,
+            concurrency,
+            {"batches": 0, "records": 0, "deleted": 0, "failed_batches": 0, "failed_records": 0},
+            f"sqs-poller-{function_name}",
+            f"poller for {function_name} on {queue_url}",
+        )
 
     def process(self, messages: list[dict[str, Any]]) -> None:
         """Invoke the function with one batch and delete what succeeded."""
