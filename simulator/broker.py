@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.httpmock import JsonHttpServer
+from simulator.httpmock import MockEndpoint
 
 CommandSink = Callable[[str, str, str], None]
 
@@ -28,31 +28,15 @@ class BrokerCall:
     received_ms: int
 
 
-class BrokerMock:
+class BrokerMock(MockEndpoint):
     """An HTTP endpoint that accepts commands for vehicles."""
 
+    path = "/publish"
+
     def __init__(self, on_command: CommandSink | None = None) -> None:
+        super().__init__(threading.Lock())
         self.on_command = on_command
-        self._lock = threading.Lock()
         self._calls: list[BrokerCall] = []
-        self._fail = 0
-        self.refused = 0
-        self._http = JsonHttpServer(self._handle)
-
-    @property
-    def url(self) -> str:
-        return self._http.url + "/publish"
-
-    def start(self) -> BrokerMock:
-        self._http.start()
-        return self
-
-    def stop(self) -> None:
-        self._http.stop()
-
-    def fail_next(self, count: int) -> None:
-        with self._lock:
-            self._fail = count
 
     @property
     def calls(self) -> list[BrokerCall]:
@@ -66,9 +50,7 @@ class BrokerMock:
         if not isinstance(topic, str) or not isinstance(payload, str) or not topic:
             return 400, {"error": "BAD_REQUEST", "message": "topic and payload must be non-empty strings"}
         with self._lock:
-            if self._fail > 0:
-                self._fail -= 1
-                self.refused += 1
+            if self._refuse():
                 return 503, {"error": "UNAVAILABLE", "message": "broker mock told to fail"}
             self._calls.append(BrokerCall(topic, payload, str(corr), int(time.time() * 1000)))
         if self.on_command is not None:

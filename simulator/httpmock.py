@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 # handler(path, body) -> (status, response body)
 JsonHandler = Callable[[str, Any], tuple[int, Any]]
@@ -76,3 +76,43 @@ class JsonHttpServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+
+
+class MockEndpoint:
+    """One mock's HTTP shell: start/stop, its URL (server + `path`), and `fail_next(n)`, which
+    answers 503 to the next n calls (`refused` counts them). Subclasses implement `_handle`."""
+
+    path = "/"
+
+    def __init__(self, lock: threading.Lock | threading.Condition) -> None:
+        self._lock = lock
+        self._fail = 0
+        self.refused = 0
+        self._http = JsonHttpServer(self._handle)
+
+    @property
+    def url(self) -> str:
+        return self._http.url + self.path
+
+    def start(self) -> Self:
+        self._http.start()
+        return self
+
+    def stop(self) -> None:
+        self._http.stop()
+
+    def fail_next(self, count: int) -> None:
+        """Answer 503 to the next `count` calls."""
+        with self._lock:
+            self._fail = count
+
+    def _refuse(self) -> bool:
+        """With the lock held: True when this call is one of those `fail_next` asked to refuse."""
+        if self._fail <= 0:
+            return False
+        self._fail -= 1
+        self.refused += 1
+        return True
+
+    def _handle(self, path: str, body: Any) -> tuple[int, Any]:
+        raise NotImplementedError

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.httpmock import JsonHttpServer
+from simulator.httpmock import MockEndpoint
 
 
 @dataclass(frozen=True)
@@ -26,38 +26,20 @@ class Push:
     path: str
 
 
-class SubscriberMock:
+class SubscriberMock(MockEndpoint):
     """An HTTP endpoint that records JSON pushes; thread-safe."""
 
+    path = "/push"
+
     def __init__(self, name: str = "subscriber") -> None:
+        self._lock: threading.Condition = threading.Condition()
+        super().__init__(self._lock)
         self.name = name
-        self._lock = threading.Condition()
         self._pushes: list[Push] = []
-        self._fail = 0
-        self.refused = 0
-        self._http = JsonHttpServer(self._handle)
-
-    @property
-    def url(self) -> str:
-        return self._http.url + "/push"
-
-    def start(self) -> SubscriberMock:
-        self._http.start()
-        return self
-
-    def stop(self) -> None:
-        self._http.stop()
-
-    def fail_next(self, count: int) -> None:
-        """Answer 503 to the next `count` pushes."""
-        with self._lock:
-            self._fail = count
 
     def _handle(self, path: str, body: Any) -> tuple[int, Any]:
         with self._lock:
-            if self._fail > 0:
-                self._fail -= 1
-                self.refused += 1
+            if self._refuse():
                 return 503, {"error": "UNAVAILABLE"}
             self._pushes.append(Push(body, int(time.time() * 1000), path))
             self._lock.notify_all()
