@@ -3,6 +3,7 @@ MessageBody filter selects them) -> a disclosure record POSTed to DISCLOSURE_URL
 
 from __future__ import annotations
 
+from remote_services.dead_letter import DeadLetterQueue
 from remote_services.envelope import from_sqs_record
 from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.http import post_json
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from remote_services.typedefs import BatchResponse, Envelope, LambdaContext
 
 logger = Logger()
+dead_letter = DeadLetterQueue()
 
 
 def disclosure_record(event: Envelope, reported_ms: int) -> dict[str, Any]:
@@ -45,4 +47,4 @@ def _record(record: dict[str, Any]) -> None:
 
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger)
+    return process_partial_batch(event, _record, context, logger, dead_letter)

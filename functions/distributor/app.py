@@ -1,12 +1,17 @@
-"""distributor (final events only): claim the push (sk="PUSH", idempotent), push the subscriber format
-(1 s timeout, retry), emit EMF EndToEndLatency (ms) with dimensions ServiceType and Colour.
-A push that finally fails releases the claim and fails the record (SQS retries it, then the DLQ)."""
+"""distributor (final events only): push the subscriber format at least once, with one notificationId
+per event, and emit EMF EndToEndLatency (ms) with dimensions ServiceType and Colour.
+
+The push is two-phase (remote_services.events_table): claim it with a lease, POST (1 s timeout,
+retry), then mark it DONE. A consumer killed between the claim and DONE leaves a claim that expires:
+the redelivered record takes it over and pushes again (same notificationId: the receiver drops the
+repeat). A push that finally fails gives the claim back and fails the record (SQS retries, then DLQ)."""
 
 from __future__ import annotations
 
-from remote_services.aws import ConditionalCheckFailed, DynamoDB
-from remote_services.aws.attrs import serialize, to_item
+from remote_services.aws import DynamoDB
+from remote_services.dead_letter import DeadLetterQueue
 from remote_services.envelope import from_sqs_record
+from remote_services.events_table import EventsTable, expires_at
 from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.http import PostError, post_json
 from remote_services.obs.logger import Logger
@@ -21,12 +26,21 @@ if TYPE_CHECKING:
     from remote_services.typedefs import BatchResponse, Envelope, LambdaContext
 
 logger = Logger()
+dead_letter = DeadLetterQueue()
 metrics = Metrics(service="")  # dimensions: exactly ServiceType and Colour
 dynamodb = DynamoDB()
+PUSH_TIMEOUT_S = 1.0
+PUSH_ATTEMPTS = 3
+# A claim outlives its holder by at most this: longer than the whole push (3 x 1 s + backoff).
+LEASE_MS = 10_000
+
+
+class PushInProgress(RuntimeError):
+    """Another consumer holds a live claim on this push: retry the record later (transient)."""
 
 
 def subscriber_message(event: Envelope, pushed_ms: int) -> dict[str, Any]:
-    """The external subscriber's format."""
+    """The external subscriber's format (notificationId = eventId: the same for every repeat)."""
     message: dict[str, Any] = {
         "notificationId": event["eventId"],
         "vin": event["vin"],
@@ -42,40 +56,28 @@ def subscriber_message(event: Envelope, pushed_ms: int) -> dict[str, Any]:
 
 
 def distribute(event: Envelope, claim_id: str) -> str:
-    """Push one final event once; returns "pushed" or "duplicate"; raises PostError if the push failed."""
-    table = env("EVENTS_TABLE")
-    key = {"eventId": event["eventId"], "sk": "PUSH"}
-    claim = {
-        **key,
-        "status": event["status"],
-        "claimId": claim_id,
-        "claimedMs": now_ms(),
-        "expiresAt": now_ms() // 1000 + env_int("EVENT_TTL_DAYS", 30) * 86400,
-    }
-    try:
-        dynamodb.call(
-            "PutItem",
-            {"TableName": table, "Item": to_item(claim), "ConditionExpression": "attribute_not_exists(sk)"},
-        )
-    except ConditionalCheckFailed:
+    """Push one final event; returns "pushed" or "duplicate"; raises PostError if the push failed and
+    PushInProgress while another consumer's claim is live."""
+    table = EventsTable(dynamodb, env("EVENTS_TABLE"))
+    now = now_ms()
+    claim = table.claim_push(event, claim_id, now, LEASE_MS, expires_at(now, env_int("EVENT_TTL_DAYS", 30)))
+    if claim == "done":
         return "duplicate"
+    if claim == "leased":
+        raise PushInProgress(f"the push of {event['eventId']} is claimed by another consumer")
     pushed_ms = now_ms()
     try:
-        post_json(env("SUBSCRIBER_URL"), subscriber_message(event, pushed_ms), timeout_s=1.0, attempts=3)
+        post_json(
+            env("SUBSCRIBER_URL"),
+            subscriber_message(event, pushed_ms),
+            timeout_s=PUSH_TIMEOUT_S,
+            attempts=PUSH_ATTEMPTS,
+        )
     except PostError:
-        try:
-            dynamodb.call(
-                "DeleteItem",
-                {
-                    "TableName": table,
-                    "Key": to_item(key),
-                    "ConditionExpression": "claimId = :c",
-                    "ExpressionAttributeValues": {":c": serialize(claim_id)},
-                },
-            )
-        except ConditionalCheckFailed:
-            logger.warning("push claim already replaced", eventId=event["eventId"])
+        table.release_push(event["eventId"], claim_id)
         raise
+    if not table.finish_push(event["eventId"], claim_id, pushed_ms):
+        logger.warning("push claim was taken over while pushing", eventId=event["eventId"])
     metrics.add_dimension("ServiceType", event["serviceType"])
     metrics.add_dimension("Colour", event["colour"])
     metrics.add_metric("EndToEndLatency", "Milliseconds", pushed_ms - event["firstSeenMs"])
@@ -95,4 +97,4 @@ def _record(record: dict[str, Any]) -> None:
 
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger)
+    return process_partial_batch(event, _record, context, logger, dead_letter)

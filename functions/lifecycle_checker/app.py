@@ -1,83 +1,93 @@
-"""lifecycle_checker (delay queue): re-delay while now < dueMs (SQS caps a delay at 900 s); then read the
-STATE item: if the status moved past expectStatus, drop; else publish FAILED/TIMEOUT."""
+"""lifecycle_checker (delay queue): a command must leave `expectStatus` by `dueMs`, or it times out.
+
+- before `dueMs`: re-delay (SQS caps a delay at 900 s);
+- STATE moved past `expectStatus` (or is final): the check is dropped;
+- our own inputs are behind (messages waiting or in flight on the outgoing or incoming queue: the
+  command may not have left, or the vehicle's answer may not be read yet): re-check in 1 s, for at most
+  LIFECYCLE_MAX_SLACK_MS past `dueMs`, so a timeout means the vehicle did not answer;
+- else decide FAILED/TIMEOUT on STATE (rank condition, `updatedMs = dueMs`: a retry decides the same),
+  publish it only if that decision won, and free the vehicle."""
 
 from __future__ import annotations
 
-from lambda_runtime import jsonlite
-
 from remote_services.aws import DynamoDB, Sns, Sqs
-from remote_services.aws.attrs import to_item
-from remote_services.envelope import dumps, loads, parse_event, sns_attributes, with_status
-from remote_services.errors import ValidationError
-from remote_services.lifecycle import delay_seconds
+from remote_services.dead_letter import DeadLetterQueue
+from remote_services.envelope import dumps, loads, sns_attributes, with_status
+from remote_services.events_table import EventsTable, expires_at, holds, release_lock
+from remote_services.lifecycle import delay_seconds, dump_message, parse_message
 from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.logger import Logger
-from remote_services.settings import env, now_ms
-from remote_services.status import RANKS, FailureReason, Status, is_final, rank
+from remote_services.settings import env, env_int, now_ms
+from remote_services.status import FailureReason, Status, is_final, rank
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from remote_services.lifecycle import DelayMessage
     from remote_services.typedefs import BatchResponse, LambdaContext
 
 logger = Logger()
+dead_letter = DeadLetterQueue()
 dynamodb = DynamoDB()
 sqs = Sqs()
 sns = Sns()
+BACKLOG_RECHECK_S = 1
+_BACKLOG_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 
 
-def current_status(event_id: str) -> str | None:
-    """The STATE item's status (strongly consistent read), None if there is no STATE item."""
-    reply = dynamodb.call(
-        "GetItem",
-        {
-            "TableName": env("EVENTS_TABLE"),
-            "ConsistentRead": True,
-            "Key": to_item({"eventId": event_id, "sk": "STATE"}),
-            "ProjectionExpression": "#s",
-            "ExpressionAttributeNames": {"#s": "status"},
-        },
-    )
-    status = reply.get("Item", {}).get("status", {}).get("S")
-    return status if isinstance(status, str) else None
+def inputs_backlog() -> int:
+    """Messages waiting or in flight on the queues that feed STATE (LIFECYCLE_INPUT_QUEUE_URLS)."""
+    total = 0
+    for url in filter(None, (env("LIFECYCLE_INPUT_QUEUE_URLS").split(","))):
+        attributes = sqs.call(
+            "GetQueueAttributes", {"QueueUrl": url.strip(), "AttributeNames": _BACKLOG_ATTRIBUTES}
+        )
+        for value in (attributes.get("Attributes") or {}).values():
+            total += int(value)
+    return total
 
 
-def check(message: object) -> str:
-    """Handle one delay-queue message; returns "redelayed", "moved-on" or "timed-out"."""
-    if not isinstance(message, dict):
-        raise ValidationError("body", 'must be {"event", "expectStatus", "dueMs"}')
-    event = parse_event(message.get("event"))
-    expect, due = message.get("expectStatus"), message.get("dueMs")
-    if expect not in RANKS:
-        raise ValidationError("expectStatus", f"must be a status, got {expect!r}")
-    if isinstance(due, bool) or not isinstance(due, int):
-        raise ValidationError("dueMs", f"must be an integer (epoch ms), got {due!r}")
+def check(message: DelayMessage) -> str:
+    """Handle one delay-queue message; returns "redelayed", "moved-on", "waiting-for-inputs",
+    "timed-out" or "lost-race" (another decision reached STATE first)."""
+    event, expect, due = message["event"], message["expectStatus"], message["dueMs"]
     now = now_ms()
     if now < due:
-        sqs.send_message(
-            env("LIFECYCLE_DELAY_QUEUE_URL"),
-            jsonlite.dumps(message, separators=(",", ":")),
-            delay_seconds=delay_seconds(due, now),
-        )
+        sqs.send_message(env("LIFECYCLE_DELAY_QUEUE_URL"), dump_message(message), delay_seconds(due, now))
         return "redelayed"
-    current = current_status(event["eventId"])
-    if current is not None and (is_final(current) or rank(current) > rank(str(expect))):
-        return "moved-on"
-    failed = with_status(event, Status.FAILED, max(now, event["updatedMs"]), FailureReason.TIMEOUT)
+    table = EventsTable(dynamodb, env("EVENTS_TABLE"))
+    failed = with_status(event, Status.FAILED, max(due, event["updatedMs"]), FailureReason.TIMEOUT)
+    current = table.read_state(event["eventId"])
+    if not holds(current, failed):
+        if current is not None and (is_final(current["status"]) or current["statusRank"] > rank(expect)):
+            return "moved-on"
+        if (
+            expect != Status.CREATED
+            and now < due + env_int("LIFECYCLE_MAX_SLACK_MS", 30_000)
+            and inputs_backlog()
+        ):
+            sqs.send_message(env("LIFECYCLE_DELAY_QUEUE_URL"), dump_message(message), BACKLOG_RECHECK_S)
+            return "waiting-for-inputs"
+        if not table.decide(failed, rank(expect), expires_at(now, env_int("EVENT_TTL_DAYS", 30))):
+            return "lost-race"
     sns.publish(env("EVENTS_TOPIC_ARN"), dumps(failed), sns_attributes(failed))
+    if event["source"] == "APP":
+        release_lock(dynamodb, env("LOCK_TABLE"), event["vin"], event["eventId"])
     return "timed-out"
 
 
 def _record(record: dict[str, Any]) -> None:
-    message = loads(record.get("body") or "")
+    message = parse_message(loads(record.get("body") or ""))
     outcome = check(message)
-    event_id = message["event"]["eventId"]
     logger.info(
-        f"lifecycle check: {outcome}", eventId=event_id, outcome=outcome, expectStatus=message["expectStatus"]
+        f"lifecycle check: {outcome}",
+        eventId=message["event"]["eventId"],
+        outcome=outcome,
+        expectStatus=message["expectStatus"],
     )
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger)
+    return process_partial_batch(event, _record, context, logger, dead_letter)

@@ -3,11 +3,10 @@ updatedMs + expected time (catalog) * LIFECYCLE_TIME_SCALE; SQS delay = min(900,
 
 from __future__ import annotations
 
-from lambda_runtime import jsonlite
-
 from remote_services.aws import Sqs
+from remote_services.dead_letter import DeadLetterQueue
 from remote_services.envelope import from_sqs_record
-from remote_services.lifecycle import delay_seconds, due_ms
+from remote_services.lifecycle import delay_seconds, dump_message, new_message
 from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.logger import Logger
 from remote_services.settings import env, env_float, now_ms
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
     from remote_services.typedefs import BatchResponse, LambdaContext
 
 logger = Logger()
+dead_letter = DeadLetterQueue()
 sqs = Sqs()
 
 
@@ -28,15 +28,14 @@ def _record(record: dict[str, Any]) -> None:
     if is_final(event["status"]):
         logger.warning(f"final event ({event['status']}): nothing to schedule", eventId=event["eventId"])
         return
-    due = due_ms(event, env_float("LIFECYCLE_TIME_SCALE", 1.0))
-    delay = delay_seconds(due, now_ms())
-    message = {"event": event, "expectStatus": event["status"], "dueMs": due}
-    sqs.send_message(
-        env("LIFECYCLE_DELAY_QUEUE_URL"), jsonlite.dumps(message, separators=(",", ":")), delay_seconds=delay
+    message = new_message(event, env_float("LIFECYCLE_TIME_SCALE", 1.0))
+    delay = delay_seconds(message["dueMs"], now_ms())
+    sqs.send_message(env("LIFECYCLE_DELAY_QUEUE_URL"), dump_message(message), delay_seconds=delay)
+    logger.info(
+        f"check of {event['status']} scheduled in {delay} s", eventId=event["eventId"], dueMs=message["dueMs"]
     )
-    logger.info(f"check of {event['status']} scheduled in {delay} s", eventId=event["eventId"], dueMs=due)
 
 
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger)
+    return process_partial_batch(event, _record, context, logger, dead_letter)

@@ -1,17 +1,23 @@
 """vehicle_connector (OutgoingQueue): encode the command for the vehicle's generation, POST
-{topic, payload, correlationId} to the broker API (1 s timeout, retry with jitter); when the retries
-run out, publish FAILED/BROKER_UNAVAILABLE (the record is then handled)."""
+{topic, payload, correlationId} to the broker API (1 s timeout, retry with jitter).
+
+A command whose event is already final (timed out or refused while it waited on the queue) is not
+sent: the owner has been told it failed, so the car must not act on it. When the broker retries run
+out, FAILED/BROKER_UNAVAILABLE is decided on STATE (unless the vehicle answered meanwhile) and
+published only if that decision won; the vehicle is freed."""
 
 from __future__ import annotations
 
-from remote_services.aws import Sns
+from remote_services.aws import DynamoDB, Sns
+from remote_services.dead_letter import DeadLetterQueue
 from remote_services.envelope import dumps, from_sqs_record, sns_attributes, with_status
 from remote_services.errors import ValidationError
+from remote_services.events_table import EventsTable, expires_at, release_lock
 from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.http import PostError, post_json
 from remote_services.obs.logger import Logger
-from remote_services.settings import env, now_ms
-from remote_services.status import FailureReason, Status
+from remote_services.settings import env, env_int, now_ms
+from remote_services.status import FailureReason, Status, is_final, rank
 from remote_services.vehicles import encode_command
 
 TYPE_CHECKING = False
@@ -21,23 +27,45 @@ if TYPE_CHECKING:
     from remote_services.typedefs import BatchResponse, Envelope, LambdaContext
 
 logger = Logger()
+dead_letter = DeadLetterQueue()
+dynamodb = DynamoDB()
 sns = Sns()
 
 
+def _publish_failed(table: EventsTable, failed: Envelope, expires: int) -> bool:
+    """Decide FAILED/BROKER_UNAVAILABLE unless the vehicle answered meanwhile; publish it if it won."""
+    if not table.decide(failed, rank(Status.PENDING), expires):
+        return False
+    sns.publish(env("EVENTS_TOPIC_ARN"), dumps(failed), sns_attributes(failed))
+    release_lock(dynamodb, env("LOCK_TABLE"), failed["vin"], failed["eventId"])
+    return True
+
+
 def connect(event: Envelope) -> str:
-    """Hand one command to the broker; returns "sent" or "broker-unavailable"."""
+    """Hand one command to the broker; returns "sent", "already-final", "broker-unavailable" or
+    "lost-race" (the broker failed, but another status reached STATE first)."""
     if event["status"] != Status.PENDING:
         raise ValidationError("status", f"the outgoing queue carries PENDING commands, got {event['status']}")
     topic, payload = encode_command(event)
+    table = EventsTable(dynamodb, env("EVENTS_TABLE"))
+    current = table.read_state(event["eventId"])
+    if current is not None and is_final(current["status"]):
+        if current.get("failureReason") == FailureReason.BROKER_UNAVAILABLE:  # our own decision: a retry
+            failed = with_status(event, Status.FAILED, current["updatedMs"], FailureReason.BROKER_UNAVAILABLE)
+            _publish_failed(table, failed, current["expiresAt"])
+            return "broker-unavailable"
+        return "already-final"
     body = {"topic": topic, "payload": payload, "correlationId": event["traceId"] or event["eventId"]}
     try:
         post_json(env("BROKER_URL"), body, timeout_s=1.0, attempts=3)
     except PostError as exc:
         logger.error(f"broker unavailable: {exc}", eventId=event["eventId"], reason=exc.reason)
+        now = now_ms()
         failed = with_status(
-            event, Status.FAILED, max(now_ms(), event["updatedMs"]), FailureReason.BROKER_UNAVAILABLE
+            event, Status.FAILED, max(now, event["updatedMs"]), FailureReason.BROKER_UNAVAILABLE
         )
-        sns.publish(env("EVENTS_TOPIC_ARN"), dumps(failed), sns_attributes(failed))
+        if not _publish_failed(table, failed, expires_at(now, env_int("EVENT_TTL_DAYS", 30))):
+            return "lost-race"
         return "broker-unavailable"
     return "sent"
 
@@ -56,4 +84,4 @@ def _record(record: dict[str, Any]) -> None:
 
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger)
+    return process_partial_batch(event, _record, context, logger, dead_letter)

@@ -1,7 +1,13 @@
-"""vehicle_decoder (Pipes enrichment): SQS records -> one update or "undecodable" entry per record.
+"""vehicle_decoder (Pipes enrichment): SQS records -> one entry per record, for the incoming workflow:
 
-Never raises for a bad record: it becomes {"kind": "undecodable", "error", "body"} and the workflow
-sends it to the incoming DLQ, so nothing is lost.
+- ``update``: a report on a command (it names the event id), with ``statusRank`` for the STATE
+  condition; the workflow applies it only if the event's VIN is the reporting vehicle's;
+- ``vehicle-event``: an event the vehicle raised itself (only service types the catalog marks as
+  vehicle-initiated, e.g. THEFT_ALARM) with a stable event id (VIN, type, the vehicle's timestamp),
+  so a repeated message is the same event;
+- ``undecodable``: anything else, with ``reason`` and ``error``: the workflow parks it in the incoming
+  DLQ (nothing is lost). It never raises for a bad record.
+Every entry carries ``expiresAt`` (epoch s, the events table's TTL) for the items the workflow writes.
 """
 
 from __future__ import annotations
@@ -9,7 +15,10 @@ from __future__ import annotations
 from lambda_runtime import jsonlite
 
 from remote_services.errors import DecodeError, ValidationError
+from remote_services.events_table import expires_at
 from remote_services.obs.logger import Logger
+from remote_services.settings import env_int
+from remote_services.status import rank
 from remote_services.vehicles import decode_vehicle_message
 
 TYPE_CHECKING = False
@@ -32,27 +41,41 @@ def _received_ms(message: dict[str, Any], record: object) -> int:
     return value
 
 
+def _undecodable(reason: str, error: str, body: object, record: object) -> dict[str, Any]:
+    return {
+        "kind": "undecodable",
+        "reason": reason,
+        "error": error,
+        "body": body if isinstance(body, str) else jsonlite.dumps(record),
+    }
+
+
 def decode_record(record: object) -> dict[str, Any]:
-    """One Pipes SQS record -> {"kind": "update", ..., "receivedMs"} or {"kind": "undecodable", ...}."""
+    """One Pipes SQS record -> {"kind": "update" | "vehicle-event", ...} or {"kind": "undecodable", ...}."""
     body = record.get("body") if isinstance(record, dict) else None
     try:
         if not isinstance(body, str):
             raise DecodeError("the record has no string body")
         try:
             message = jsonlite.loads(body)
-        except ValueError as exc:
-            raise DecodeError(f"body is not JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:
+            raise DecodeError(f"body is not JSON: {type(exc).__name__}: {exc}") from None
         if not isinstance(message, dict) or "topic" not in message or "payload" not in message:
             raise DecodeError('body must be {"topic", "payload", "receivedMs"}')
         update = decode_vehicle_message(message["topic"], message["payload"])
         received_ms = _received_ms(message, record)
     except (DecodeError, ValidationError) as exc:
-        return {
-            "kind": "undecodable",
-            "error": str(exc),
-            "body": body if isinstance(body, str) else jsonlite.dumps(record),
-        }
-    return {"kind": "update", **update, "receivedMs": received_ms}
+        return _undecodable("UNDECODABLE", str(exc), body, record)
+    entry: dict[str, Any] = {
+        **update,
+        "receivedMs": received_ms,
+        "expiresAt": expires_at(received_ms, env_int("EVENT_TTL_DAYS", 30)),
+    }
+    # decode_vehicle_message guarantees: an event id on a command report, none on a vehicle-initiated one
+    if "eventId" in update:
+        return {"kind": "update", **entry, "statusRank": rank(update["status"])}
+    event_id = f"{update['vin']}-{update['serviceType']}-{update['vehicleTs']}"
+    return {"kind": "vehicle-event", **entry, "eventId": event_id}
 
 
 def handler(event: list[Any], context: LambdaContext) -> list[dict[str, Any]]:
@@ -65,5 +88,9 @@ def handler(event: list[Any], context: LambdaContext) -> list[dict[str, Any]]:
     for record, result in zip(event, out, strict=True):
         if result["kind"] == "undecodable":
             message_id = record.get("messageId") if isinstance(record, dict) else None
-            logger.warning(f"undecodable vehicle message: {result['error']}", messageId=message_id)
+            logger.warning(
+                f"vehicle message parked ({result['reason']}): {result['error']}",
+                messageId=message_id,
+                reason=result["reason"],
+            )
     return out

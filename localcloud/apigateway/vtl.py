@@ -166,6 +166,15 @@ class VtlUtil:
 
 
 UTIL = VtlUtil()
+
+# java.lang.String methods the templates use that airspeed lacks (Java's trim drops chars <= U+0020).
+airspeed.operators.__additional_methods__[str].update(
+    {
+        "trim": lambda self: self.strip("".join(chr(c) for c in range(33))),
+        "toUpperCase": lambda self: self.upper(),
+        "toLowerCase": lambda self: self.lower(),
+    }
+)
 _templates_lock = threading.Lock()
 
 

@@ -164,6 +164,8 @@ def loads(text: str | bytes | bytearray) -> Any:
     """json.loads with a ValidationError on bad JSON."""
     try:
         return jsonlite.loads(text)
+    except RecursionError:
+        raise ValidationError("body", "is nested too deeply") from None
     except (ValueError, TypeError) as exc:
         raise ValidationError("body", f"is not valid JSON: {exc}") from None
 
@@ -179,13 +181,15 @@ def dumps(event: Envelope) -> str:
 
 
 def sns_attributes(event: Envelope) -> dict[str, str]:
-    """The String message attributes the subscription filters use."""
+    """The String message attributes the subscription filters use. ``push`` is "false" only on the
+    refusals the creation workflow publishes (the caller already has its 4xx: no push)."""
     return {
         "status": event["status"],
         "serviceType": event["serviceType"],
         "source": event["source"],
         "colour": event["colour"],
         "final": "true" if is_final(event["status"]) else "false",
+        "push": "true",
     }
 
 

@@ -1,6 +1,9 @@
-"""SQS partial batch responses (ReportBatchItemFailures), like Powertools' process_partial_response."""
+"""SQS partial batch responses (ReportBatchItemFailures), like Powertools' process_partial_response,
+plus fail-fast for poison: a record that can never succeed goes to its DLQ on the first receive."""
 
 from __future__ import annotations
+
+from ..errors import DomainError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -10,15 +13,27 @@ if TYPE_CHECKING:
     from ..typedefs import BatchResponse, LambdaContext
     from .logger import Logger
 
+    # (record, the permanent error) -> None; raises if the record could not be parked
+    DeadLetter = Callable[[dict[str, Any], Exception], None]
+
+
+def is_permanent(exc: Exception) -> bool:
+    """A record that raised this can never succeed (bad input, not a hiccup): retrying only delays it."""
+    return isinstance(exc, DomainError)
+
 
 def process_partial_batch(
     event: Any,
     record_handler: Callable[[dict[str, Any]], object],
     context: LambdaContext | None = None,
     logger: Logger | None = None,
+    dead_letter: DeadLetter | None = None,
 ) -> BatchResponse:
-    """Call `record_handler` on every SQS record; report each record that raised as a batch item failure.
+    """Call `record_handler` on every SQS record; report each record that raised as a batch item failure
+    (SQS redelivers it after the visibility timeout: transient failures are retried, then redriven).
 
+    With `dead_letter`, a record that raised a permanent error (``is_permanent``) is handed to it at
+    once and counts as handled; if parking it fails, it is reported as a failure like any other.
     A malformed batch (no ``Records`` list) raises ValueError: Lambda then retries the whole batch.
     """
     records = event.get("Records") if isinstance(event, dict) else None
@@ -32,6 +47,8 @@ def process_partial_batch(
         try:
             record_handler(record)
         except Exception as exc:
+            if dead_letter is not None and is_permanent(exc) and _park(dead_letter, record, exc, logger):
+                continue
             failures.append({"itemIdentifier": message_id})
             if logger is not None:
                 logger.exception(
@@ -42,3 +59,23 @@ def process_partial_batch(
     if logger is not None and failures:
         logger.warning(f"{len(failures)} of {len(records)} records failed", failed=len(failures))
     return {"batchItemFailures": failures}  # type: ignore[typeddict-item]
+
+
+def _park(dead_letter: DeadLetter, record: dict[str, Any], exc: Exception, logger: Logger | None) -> bool:
+    try:
+        dead_letter(record, exc)
+    except Exception as park_exc:
+        if logger is not None:
+            logger.error(
+                f"poison record could not be parked, left for redrive: {park_exc}",
+                messageId=record.get("messageId"),
+            )
+        return False
+    if logger is not None:
+        logger.error(
+            f"poison record parked in the DLQ: {type(exc).__name__}: {exc}",
+            messageId=record.get("messageId"),
+            error=type(exc).__name__,
+            poison=True,
+        )
+    return True

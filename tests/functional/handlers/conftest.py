@@ -87,6 +87,9 @@ class Cloud:
             AttributeDefinitions=[{"AttributeName": "vin", "AttributeType": "S"}],
         )
         self.delay_queue_url = self.sqs.create_queue(QueueName=f"delay-{suffix}")["QueueUrl"]
+        self.dlq_url = self.sqs.create_queue(QueueName=f"dlq-{suffix}")["QueueUrl"]
+        self.outgoing_url = self.sqs.create_queue(QueueName=f"outgoing-{suffix}")["QueueUrl"]
+        self.incoming_url = self.sqs.create_queue(QueueName=f"incoming-{suffix}")["QueueUrl"]
         self.topic_arn = self.sns.create_topic(Name=f"events-{suffix}")["TopicArn"]
         # a tap on the topic (raw delivery, like every subscription of the stack)
         self.tap_url = self.sqs.create_queue(QueueName=f"tap-{suffix}")["QueueUrl"]
@@ -106,7 +109,22 @@ class Cloud:
             "LOCK_TABLE": self.lock_table,
             "EVENTS_TOPIC_ARN": self.topic_arn,
             "LIFECYCLE_DELAY_QUEUE_URL": self.delay_queue_url,
+            "DEAD_LETTER_QUEUE_URL": self.dlq_url,
+            "LIFECYCLE_INPUT_QUEUE_URLS": f"{self.outgoing_url},{self.incoming_url}",
         }
+
+    def parked(self) -> list[dict[str, Any]]:
+        """The poison records the handler parked in its DLQ (body + reason attributes), drained."""
+        return self.drain(self.dlq_url)
+
+    def put_state(self, event_id: str, status: str, **extra: Any) -> None:
+        """Seed a STATE item as the deciders write it (status + statusRank)."""
+        ranks = {"CREATED": 0, "PENDING": 1, "RUNNING": 2, "EXECUTED": 3, "FAILED": 3}
+        item = {"eventId": {"S": event_id}, "sk": {"S": "STATE"}, "status": {"S": status}}
+        item["statusRank"] = {"N": str(ranks[status])}
+        for key, value in extra.items():
+            item[key] = {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
+        self.ddb.put_item(TableName=self.events_table, Item=item)
 
     def drain(self, queue_url: str) -> list[dict[str, Any]]:
         """Every visible message of a queue (with its message attributes), deleting them."""

@@ -41,31 +41,34 @@ def bodies(messages: list[dict[str, Any]]) -> list[Any]:
 
 
 # ------------------------------------------------------------------------------------------- persister
-# file -> (failed record indexes, {event n: (STATE status, failureReason, history statuses)}, released locks)
-PERSISTER: dict[str, tuple[list[int], dict[int, tuple[str, str | None, list[str]]], list[int]]] = {
-    "created": ([], {10: ("CREATED", None, ["CREATED"])}, []),
-    "lifecycle-with-late-running": (
-        [],
-        {11: ("EXECUTED", None, ["CREATED", "PENDING", "RUNNING", "EXECUTED"])},
-        [11],
-    ),
-    "failed-timeout": ([], {12: ("FAILED", "TIMEOUT", ["FAILED"])}, [12]),
-    "theft-alarm": ([], {13: ("EXECUTED", None, ["EXECUTED"])}, []),
-    "duplicate-delivery": ([], {14: ("EXECUTED", None, ["EXECUTED"])}, [14]),
-    "two-finals-first-wins": ([], {19: ("EXECUTED", None, ["EXECUTED", "FAILED"])}, [19]),
+# file -> (parked record indexes, {event n: history statuses}, released locks). The persister writes the
+# history only: STATE belongs to the deciders (remote_services.events_table).
+PERSISTER: dict[str, tuple[list[int], dict[int, list[str]], list[int]]] = {
+    "created": ([], {10: ["CREATED"]}, []),
+    "lifecycle-with-late-running": ([], {11: ["CREATED", "PENDING", "RUNNING", "EXECUTED"]}, [11]),
+    "failed-timeout": ([], {12: ["FAILED"]}, [12]),
+    "theft-alarm": ([], {13: ["EXECUTED"]}, []),
+    "duplicate-delivery": ([], {14: ["EXECUTED"]}, [14]),
+    "two-finals-first-wins": ([], {19: ["EXECUTED", "FAILED"]}, [19]),
     "invalid-body-not-json": ([0], {}, []),
-    "invalid-batch-mixed": (
-        [1, 2],
-        {15: ("CREATED", None, ["CREATED"]), 16: ("", None, []), 17: ("", None, [])},
-        [],
-    ),
-    "invalid-failed-without-reason": ([0], {18: ("", None, [])}, []),
+    "invalid-batch-mixed": ([1, 2], {15: ["CREATED"], 16: [], 17: []}, []),
+    "invalid-failed-without-reason": ([0], {18: []}, []),
 }
+
+
+def assert_parked(cloud: Cloud, event: dict[str, Any], want: list[int]) -> None:
+    """Poison fails fast: the records at `want` are in the DLQ after ONE receive, with a reason."""
+    parked = cloud.parked()
+    assert sorted(m["Body"] for m in parked) == sorted(event["Records"][i]["body"] for i in want)
+    for message in parked:
+        attrs = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+        assert attrs["error"] in ("ValidationError", "DecodeError") and len(attrs["reason"]) > 5
+        assert attrs["sourceMessageId"] in {event["Records"][i]["messageId"] for i in want}
 
 
 @pytest.mark.parametrize("path", event_files("persister"), ids=ids(event_files("persister")))
 def test_persister(path: Path, cloud: Cloud) -> None:
-    want_failed, want_state, want_released = PERSISTER[path.stem]
+    want_parked, want_history, want_released = PERSISTER[path.stem]
     event = load(path)
     # every APP event of the file holds its vehicle's lock, as the creation workflow left it
     locks = {}
@@ -81,34 +84,30 @@ def test_persister(path: Path, cloud: Cloud) -> None:
             )
     before = int(time.time())
     result = persister(event, Context())
-    assert failures(result, event) == want_failed
-    assert bool(want_failed) == ("invalid" in path.stem)
-    for n, (status, reason, history) in want_state.items():
+    assert result == {"batchItemFailures": []}
+    assert_parked(cloud, event, want_parked)
+    assert bool(want_parked) == ("invalid" in path.stem)
+    for n, history in want_history.items():
         items = cloud.items(eid(n))
-        if not status:
-            assert items == {}, n
-            continue
-        state = items["STATE"]
-        assert state["status"]["S"] == status and state.get("failureReason", {}).get("S") == reason
-        assert int(state["statusRank"]["N"]) == {"CREATED": 0, "EXECUTED": 3, "FAILED": 3}[status]
-        assert before + 30 * DAY_S <= int(state["expiresAt"]["N"]) <= int(time.time()) + 30 * DAY_S
+        assert "STATE" not in items
         hist = sorted((k, v) for k, v in items.items() if k.startswith("H#"))
         assert [v["status"]["S"] for _, v in hist] == history
         assert all(k == f"H#{int(v['updatedMs']['N']):013d}#{v['status']['S']}" for k, v in hist)
-        assert all("expiresAt" in v for _, v in hist)
+        assert all(
+            before + 30 * DAY_S <= int(v["expiresAt"]["N"]) <= time.time() + 30 * DAY_S for _, v in hist
+        )
     for event_id, vin in locks.items():
         lock = cloud.ddb.get_item(TableName=cloud.lock_table, Key={"vin": {"S": vin}}).get("Item")
         released = any(eid(n) == event_id for n in want_released)
         assert (lock is None) is released, (event_id, lock)
 
 
-def test_persister_is_idempotent_and_never_goes_backwards(cloud: Cloud) -> None:
+def test_persister_is_idempotent(cloud: Cloud) -> None:
     event = load(next(p for p in event_files("persister") if p.stem == "lifecycle-with-late-running"))
     assert persister(event, Context()) == {"batchItemFailures": []}
     first = cloud.items(eid(11))
     assert persister(event, Context()) == {"batchItemFailures": []}  # the whole batch redelivered
     assert cloud.items(eid(11)) == first
-    assert first["STATE"]["status"]["S"] == "EXECUTED"
 
 
 def test_persister_keeps_a_lock_held_by_another_event(cloud: Cloud) -> None:
@@ -121,6 +120,14 @@ def test_persister_keeps_a_lock_held_by_another_event(cloud: Cloud) -> None:
     assert lock["eventId"]["S"] == "someone-else"
 
 
+def test_poison_that_cannot_be_parked_is_left_for_the_redrive(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = load(next(p for p in event_files("persister") if p.stem == "invalid-body-not-json"))
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", cloud.dlq_url + "-gone")
+    assert failures(persister(event, Context()), event) == [0]  # SQS retries it, then its redrive policy
+
+
 # ----------------------------------------------------------------------------------------- distributor
 # file -> (failed indexes, pushes [(event n, result, reason)])
 DISTRIBUTOR: dict[str, tuple[list[int], list[tuple[int, str, str | None]]]] = {
@@ -131,18 +138,20 @@ DISTRIBUTOR: dict[str, tuple[list[int], list[tuple[int, str, str | None]]]] = {
     "invalid-not-an-envelope": ([0], []),
     "invalid-unknown-status": ([0], []),
 }
+# (the first element: the records parked in the DLQ on the first receive)
 
 
 @pytest.mark.parametrize("path", event_files("distributor"), ids=ids(event_files("distributor")))
 def test_distributor(
     path: Path, cloud: Cloud, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    want_failed, want_pushes = DISTRIBUTOR[path.stem]
+    want_parked, want_pushes = DISTRIBUTOR[path.stem]
     event = load(path)
     with RecordingServer() as subscriber:
         monkeypatch.setenv("SUBSCRIBER_URL", subscriber.url)
         result = distributor(event, Context())
-    assert failures(result, event) == want_failed
+    assert result == {"batchItemFailures": []}
+    assert_parked(cloud, event, want_parked)
     pushed = subscriber.bodies
     assert [(p["notificationId"], p["result"], p.get("reason")) for p in pushed] == [
         (eid(n), r, reason) for n, r, reason in want_pushes
@@ -193,10 +202,47 @@ def test_distributor_releases_the_claim_when_the_push_fails(
         monkeypatch.setenv("SUBSCRIBER_URL", subscriber.url)
         subscriber.default = 503
         assert failures(distributor(event, Context()), event) == [0]  # SQS will retry it (then the DLQ)
-        assert subscriber.requests == 3 and "PUSH" not in cloud.items(eid(20))
+        assert subscriber.requests == 3
+        claim = cloud.items(eid(20))["PUSH"]
+        assert claim["pushState"]["S"] == "CLAIMED" and claim["leaseUntilMs"]["N"] == "0"  # given back
         subscriber.default = 200
-        assert distributor(event, Context()) == {"batchItemFailures": []}  # the retry pushes it
+        assert distributor(event, Context()) == {"batchItemFailures": []}  # the retry pushes it at once
         assert [p["notificationId"] for p in subscriber.bodies] == [eid(20)]
+        assert cloud.items(eid(20))["PUSH"]["pushState"]["S"] == "DONE"
+
+
+def _claim(cloud: Cloud, event_id: str, state: str, lease_until_ms: int) -> None:
+    """A PUSH item as a consumer leaves it (CLAIMED: it was killed between the claim and the answer)."""
+    cloud.ddb.put_item(
+        TableName=cloud.events_table,
+        Item={
+            "eventId": {"S": event_id},
+            "sk": {"S": "PUSH"},
+            "pushState": {"S": state},
+            "claimId": {"S": "a-consumer-that-died"},
+            "leaseUntilMs": {"N": str(lease_until_ms)},
+        },
+    )
+
+
+def test_a_claim_outlives_its_consumer_only_until_its_lease_ends(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Crash between claim and push: the redelivered record waits for the lease, then pushes (same id)."""
+    event = load(next(p for p in event_files("distributor") if p.stem == "executed"))
+    now = int(time.time() * 1000)
+    with RecordingServer() as subscriber:
+        monkeypatch.setenv("SUBSCRIBER_URL", subscriber.url)
+        _claim(cloud, eid(20), "CLAIMED", now + 60_000)
+        assert failures(distributor(event, Context()), event) == [0]  # live lease: retried later
+        assert subscriber.bodies == [] and cloud.parked() == []
+        _claim(cloud, eid(20), "CLAIMED", now - 1)  # the lease ran out
+        assert distributor(event, Context()) == {"batchItemFailures": []}
+        assert [p["notificationId"] for p in subscriber.bodies] == [eid(20)]
+        push = cloud.items(eid(20))["PUSH"]
+        assert push["pushState"]["S"] == "DONE" and push["attempts"]["N"] == "1"
+        assert distributor(event, Context()) == {"batchItemFailures": []}  # a repeat: no second push
+        assert len(subscriber.bodies) == 1
 
 
 # ------------------------------------------------------------------------------------------- lifecycle
@@ -214,10 +260,11 @@ SCHEDULER: dict[str, tuple[list[int], list[tuple[int, str, int]]]] = {
     "path", event_files("lifecycle_scheduler"), ids=ids(event_files("lifecycle_scheduler"))
 )
 def test_lifecycle_scheduler(path: Path, cloud: Cloud) -> None:
-    want_failed, want = SCHEDULER[path.stem]
+    want_parked, want = SCHEDULER[path.stem]
     event = load(path)
     result = scheduler(event, Context())
-    assert failures(result, event) == want_failed
+    assert result == {"batchItemFailures": []}
+    assert_parked(cloud, event, want_parked)
     got = bodies(cloud.drain(cloud.delay_queue_url))  # the samples are in the past: due now, delay 0
     assert [(m["event"]["eventId"], m["expectStatus"]) for m in got] == [(eid(n), s) for n, s, _ in want]
     for message, (_, _, ms) in zip(got, want, strict=True):
@@ -243,7 +290,7 @@ def test_lifecycle_scheduler_delays_a_fresh_event(cloud: Cloud, monkeypatch: pyt
     assert cloud.delayed(cloud.delay_queue_url) == 1
 
 
-# file -> (failed indexes, STATE seeds {event n: status}, timed out [event n], redelayed count)
+# file -> (parked indexes, STATE seeds {event n: status}, timed out [event n], redelayed count)
 CHECKER: dict[str, tuple[list[int], dict[int, str], list[int], int]] = {
     "due-no-progress-times-out": ([], {40: "PENDING"}, [40], 0),
     "due-moved-on-dropped": ([], {41: "RUNNING"}, [], 0),
@@ -254,23 +301,14 @@ CHECKER: dict[str, tuple[list[int], dict[int, str], list[int], int]] = {
 }
 
 
-@pytest.mark.parametrize("path", event_files("lifecycle_checker"), ids=ids(event_files("lifecycle_checker")))
-def test_lifecycle_checker(path: Path, cloud: Cloud) -> None:
-    want_failed, seeds, want_timeouts, want_redelayed = CHECKER[path.stem]
-    for n, status in seeds.items():
-        cloud.ddb.put_item(
-            TableName=cloud.events_table,
-            Item={"eventId": {"S": eid(n)}, "sk": {"S": "STATE"}, "status": {"S": status}},
-        )
-    event = load(path)
-    result = checker(event, Context())
-    assert failures(result, event) == want_failed
+def check_timeouts(cloud: Cloud, want: list[str]) -> list[dict[str, Any]]:
+    """The FAILED/TIMEOUT events published (with their attributes), drained from the topic tap."""
     published = cloud.drain(cloud.tap_url)
-    assert [json.loads(m["Body"])["eventId"] for m in published] == [eid(n) for n in want_timeouts]
+    assert [json.loads(m["Body"])["eventId"] for m in published] == want
+    out = []
     for message in published:
         failed = parse_event(json.loads(message["Body"]))
         assert failed["status"] == "FAILED" and failed["failureReason"] == "TIMEOUT"
-        assert failed["updatedMs"] > failed["firstSeenMs"]
         attrs = {k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()}
         assert attrs == {
             "status": "FAILED",
@@ -278,16 +316,76 @@ def test_lifecycle_checker(path: Path, cloud: Cloud) -> None:
             "source": "APP",
             "colour": failed["colour"],
             "final": "true",
+            "push": "true",
         }
+        out.append(dict(failed))
+    return out
+
+
+@pytest.mark.parametrize("path", event_files("lifecycle_checker"), ids=ids(event_files("lifecycle_checker")))
+def test_lifecycle_checker(path: Path, cloud: Cloud) -> None:
+    want_parked, seeds, want_timeouts, want_redelayed = CHECKER[path.stem]
+    for n, status in seeds.items():
+        cloud.put_state(eid(n), status)
+    event = load(path)
+    result = checker(event, Context())
+    assert result == {"batchItemFailures": []}
+    assert_parked(cloud, event, want_parked)
+    for failed in check_timeouts(cloud, [eid(n) for n in want_timeouts]):
+        message = json.loads(event["Records"][0]["body"])
+        assert failed["updatedMs"] == message["dueMs"]  # the deadline: a retry decides the very same
+        state = cloud.items(failed["eventId"])["STATE"]
+        assert (state["status"]["S"], state["failureReason"]["S"]) == ("FAILED", "TIMEOUT")
+        assert state["updatedMs"]["N"] == str(message["dueMs"]) and state["statusRank"]["N"] == "3"
     assert cloud.delayed(cloud.delay_queue_url) == want_redelayed
 
 
 def test_lifecycle_checker_times_out_an_event_without_state(cloud: Cloud) -> None:
+    """The creation workflow never got to PENDING (crashed): the CREATED check still ends the event."""
     event = load(next(p for p in event_files("lifecycle_checker") if p.stem == "due-no-progress-times-out"))
-    assert checker(event, Context()) == {
-        "batchItemFailures": []
-    }  # nothing stored at all: still a final state
-    assert [json.loads(m["Body"])["failureReason"] for m in cloud.drain(cloud.tap_url)] == ["TIMEOUT"]
+    assert checker(event, Context()) == {"batchItemFailures": []}
+    check_timeouts(cloud, [eid(40)])
+    state = cloud.items(eid(40))["STATE"]
+    assert state["status"]["S"] == "FAILED" and state["vin"]["S"] and "firstSeenMs" in state
+
+
+def test_lifecycle_checker_waits_while_its_inputs_are_behind(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vehicle answer still on the incoming queue is not silence: re-check, within the slack only."""
+    event = load(next(p for p in event_files("lifecycle_checker") if p.stem == "due-no-progress-times-out"))
+    cloud.put_state(eid(40), "PENDING")
+    cloud.sqs.send_message(QueueUrl=cloud.incoming_url, MessageBody='{"topic": "t", "payload": "p"}')
+    due = json.loads(event["Records"][0]["body"])["dueMs"]
+    monkeypatch.setenv("LIFECYCLE_MAX_SLACK_MS", str(int(time.time() * 1000) - due + 60_000))
+    assert checker(event, Context()) == {"batchItemFailures": []}
+    check_timeouts(cloud, [])
+    assert cloud.delayed(cloud.delay_queue_url) == 1  # again in 1 s
+    assert cloud.items(eid(40))["STATE"]["status"]["S"] == "PENDING"
+    monkeypatch.setenv("LIFECYCLE_MAX_SLACK_MS", "0")  # the slack is bounded: then it times out anyway
+    assert checker(event, Context()) == {"batchItemFailures": []}
+    check_timeouts(cloud, [eid(40)])
+
+
+def test_lifecycle_checker_publishes_its_own_decision_again_after_a_crash(cloud: Cloud) -> None:
+    """STATE already holds this TIMEOUT (killed between the write and the publish): publish it again."""
+    event = load(next(p for p in event_files("lifecycle_checker") if p.stem == "due-no-progress-times-out"))
+    due = json.loads(event["Records"][0]["body"])["dueMs"]
+    cloud.put_state(eid(40), "FAILED", failureReason="TIMEOUT", updatedMs=due)
+    assert checker(event, Context()) == {"batchItemFailures": []}
+    check_timeouts(cloud, [eid(40)])
+    cloud.put_state(eid(40), "FAILED", failureReason="REJECTED_BY_VEHICLE", updatedMs=due)  # not ours
+    assert checker(event, Context()) == {"batchItemFailures": []}
+    check_timeouts(cloud, [])
+
+
+def test_lifecycle_checker_frees_the_vehicle(cloud: Cloud) -> None:
+    event = load(next(p for p in event_files("lifecycle_checker") if p.stem == "due-no-progress-times-out"))
+    message = json.loads(event["Records"][0]["body"])
+    vin = message["event"]["vin"]
+    cloud.ddb.put_item(TableName=cloud.lock_table, Item={"vin": {"S": vin}, "eventId": {"S": eid(40)}})
+    assert checker(event, Context()) == {"batchItemFailures": []}
+    assert "Item" not in cloud.ddb.get_item(TableName=cloud.lock_table, Key={"vin": {"S": vin}})
 
 
 # ----------------------------------------------------------------------------------- vehicle_connector
@@ -303,12 +401,13 @@ CONNECTOR: dict[str, tuple[list[int], list[tuple[int, str]]]] = {
 
 @pytest.mark.parametrize("path", event_files("vehicle_connector"), ids=ids(event_files("vehicle_connector")))
 def test_vehicle_connector(path: Path, cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
-    want_failed, want = CONNECTOR[path.stem]
+    want_parked, want = CONNECTOR[path.stem]
     event = load(path)
     with RecordingServer() as broker:
         monkeypatch.setenv("BROKER_URL", broker.url)
         result = connector(event, Context())
-    assert failures(result, event) == want_failed
+    assert result == {"batchItemFailures": []}
+    assert_parked(cloud, event, want_parked)
     assert len(broker.bodies) == len(want)
     envelopes = {e["eventId"]: e for e in (json.loads(r["body"]) for r in event["Records"])}
     for body, (n, generation) in zip(broker.bodies, want, strict=True):
@@ -329,10 +428,49 @@ def test_vehicle_connector_publishes_broker_unavailable(
         monkeypatch.setenv("BROKER_URL", broker.url)
         assert connector(event, Context()) == {"batchItemFailures": []}  # handled: the event is final now
         assert broker.requests == 6  # 3 attempts per command
-    published = [json.loads(m["Body"]) for m in cloud.drain(cloud.tap_url)]
-    assert sorted((p["eventId"], p["status"], p["failureReason"]) for p in published) == sorted(
-        [(eid(52), "FAILED", "BROKER_UNAVAILABLE"), (eid(53), "FAILED", "BROKER_UNAVAILABLE")]
-    )
+        published = [json.loads(m["Body"]) for m in cloud.drain(cloud.tap_url)]
+        assert sorted((p["eventId"], p["status"], p["failureReason"]) for p in published) == sorted(
+            [(eid(52), "FAILED", "BROKER_UNAVAILABLE"), (eid(53), "FAILED", "BROKER_UNAVAILABLE")]
+        )
+        for p in published:
+            state = cloud.items(p["eventId"])["STATE"]
+            assert (state["status"]["S"], state["updatedMs"]["N"]) == ("FAILED", str(p["updatedMs"]))
+        # redelivered after a crash between the STATE write and the publish: the same decision again,
+        # and the command is not sent to the broker again
+        assert connector(event, Context()) == {"batchItemFailures": []}
+        assert broker.requests == 6
+        again = [json.loads(m["Body"]) for m in cloud.drain(cloud.tap_url)]
+        assert sorted((p["eventId"], p["updatedMs"]) for p in again) == sorted(
+            (p["eventId"], p["updatedMs"]) for p in published
+        )
+
+
+def test_vehicle_connector_does_not_send_a_command_that_already_ended(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Timed out while it waited on the queue: the owner was told FAILED, so the car must not act."""
+    event = load(next(p for p in event_files("vehicle_connector") if p.stem == "two-generations"))
+    cloud.put_state(eid(52), "FAILED", failureReason="TIMEOUT")
+    cloud.put_state(eid(53), "PENDING")
+    with RecordingServer() as broker:
+        monkeypatch.setenv("BROKER_URL", broker.url)
+        assert connector(event, Context()) == {"batchItemFailures": []}
+    assert [decode_command(b["topic"], b["payload"])["eventId"] for b in broker.bodies] == [eid(53)]
+    assert cloud.drain(cloud.tap_url) == []
+
+
+def test_broker_unavailable_does_not_override_the_vehicles_answer(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker timed out but had delivered: the car's RUNNING is in STATE, so nothing is published."""
+    event = load(next(p for p in event_files("vehicle_connector") if p.stem == "g1-horn-blow"))
+    cloud.put_state(eid(50), "RUNNING")
+    with RecordingServer() as broker:
+        broker.default = 503
+        monkeypatch.setenv("BROKER_URL", broker.url)
+        assert connector(event, Context()) == {"batchItemFailures": []}
+    assert cloud.drain(cloud.tap_url) == []
+    assert cloud.items(eid(50))["STATE"]["status"]["S"] == "RUNNING"
 
 
 # ------------------------------------------------------------------------------------------ disclosure
@@ -345,12 +483,13 @@ DISCLOSURE: dict[str, tuple[list[int], list[tuple[int, str, str]]]] = {
 
 @pytest.mark.parametrize("path", event_files("disclosure"), ids=ids(event_files("disclosure")))
 def test_disclosure(path: Path, cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
-    want_failed, want = DISCLOSURE[path.stem]
+    want_parked, want = DISCLOSURE[path.stem]
     event = load(path)
     with RecordingServer() as authority:
         monkeypatch.setenv("DISCLOSURE_URL", authority.url)
         result = disclosure(event, Context())
-    assert failures(result, event) == want_failed
+    assert result == {"batchItemFailures": []}
+    assert_parked(cloud, event, want_parked)
     assert [(r["eventId"], r["country"], r["vin"]) for r in authority.bodies] == [
         (eid(n), c, v) for n, c, v in want
     ]

@@ -53,7 +53,7 @@ DECODER: dict[str, list[tuple[Any, ...]]] = {
     "g1-ack": [("update", "RUNNING", 1, None)],
     "g2-done-and-late-ack": [("update", "EXECUTED", 2, None), ("update", "RUNNING", 2, None)],
     "g1-rejected": [("update", "FAILED", 3, "REJECTED_BY_VEHICLE")],
-    "theft-alarms": [("update", "EXECUTED", None, None), ("update", "EXECUTED", None, None)],
+    "theft-alarms": [("vehicle-event", "EXECUTED", None, None), ("vehicle-event", "EXECUTED", None, None)],
     "batch-with-undecodable": [("update", "EXECUTED", 4, None), ("undecodable", "G2 frame")],
     "invalid-g2-garbage": [("undecodable", "not base64")],
     "invalid-unknown-topic": [("undecodable", "matches no vehicle generation")],
@@ -100,10 +100,15 @@ def test_vehicle_decoder(path: Path) -> None:
         assert got["kind"] == want[0]
         if want[0] == "undecodable":
             assert want[1] in got["error"] and got["body"] == record["body"]
+            assert got["reason"] == "UNDECODABLE"
             continue
         body = json.loads(record["body"])
         assert got["status"] == want[1] and got["receivedMs"] == body["receivedMs"] > T0
-        assert got.get("eventId") == (eid(want[2]) if want[2] is not None else None)
+        if want[0] == "update":
+            assert got["eventId"] == eid(want[2]) and got["statusRank"] == {"RUNNING": 2}.get(want[1], 3)
+        else:  # vehicle-initiated: a stable id, so that the same message twice is the same event
+            assert got["eventId"] == f"{got['vin']}-{got['serviceType']}-{got['vehicleTs']}"
+        assert got["expiresAt"] == got["receivedMs"] // 1000 + 30 * 86400
         assert got.get("failureReason") == want[3]
         assert got["generation"] in ("G1", "G2") and len(got["vin"]) == 17
     if "invalid" in path.stem:

@@ -89,7 +89,7 @@ def test_pipe_tables_and_api(prov: Provisioned) -> None:
 def test_subscription_filters_match_the_contract(prov: Provisioned, moto: MotoServer) -> None:
     assert "FilterPolicy" not in sub_attrs(moto, prov.physical_ids["PersisterSubscription"])
     dist = sub_attrs(moto, prov.physical_ids["DistributorSubscription"])
-    assert json.loads(dist["FilterPolicy"]) == {"final": ["true"]}
+    assert json.loads(dist["FilterPolicy"]) == {"final": ["true"], "push": ["true"]}
     assert dist["RawMessageDelivery"] == "true"
     life = sub_attrs(moto, prov.physical_ids["LifecycleSubscription"])
     assert json.loads(life["FilterPolicy"]) == {"final": ["false"]}

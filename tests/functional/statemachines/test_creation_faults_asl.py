@@ -52,7 +52,7 @@ class Stack:
         kw: dict[str, Any] = {"region_name": REGION, "endpoint_url": f"http://127.0.0.1:{front.port}"}
         self.front = front
         sfx = uuid.uuid4().hex[:8]  # moto's backends are per process: every test gets its own names
-        self.registry, self.lock = f"registry-{sfx}", f"lock-{sfx}"
+        self.registry, self.lock, self.table = (f"registry-{sfx}", f"lock-{sfx}", f"events-{sfx}")
         self.sqs = boto3.client("sqs", **kw)
         sns = boto3.client("sns", **kw)
         ddb = boto3.client("dynamodb", **kw)
@@ -74,6 +74,18 @@ class Stack:
                 AttributeDefinitions=[{"AttributeName": "vin", "AttributeType": "S"}],
                 BillingMode="PAY_PER_REQUEST",
             )
+        ddb.create_table(
+            TableName=self.table,
+            KeySchema=[
+                {"AttributeName": "eventId", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "eventId", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
         ddb.put_item(
             TableName=self.registry,
             Item={
@@ -93,6 +105,7 @@ class Stack:
                 "RegistryTableName": self.registry,
                 "LockTableName": self.lock,
                 "LockTtlSeconds": "900",
+                "EventsTableName": self.table,
                 "ValidateFunctionArn": fn + "validate",
                 "EnrichFunctionArn": fn + "enrich",
                 "OutgoingQueueUrl": self.outgoing,
@@ -108,11 +121,12 @@ class Stack:
         front.functions["validate"] = lambda event: validate_app.handler(event, Context())
         front.functions["enrich"] = lambda event: enrich_app.handler(event, Context())
 
-    def create(self) -> tuple[dict[str, Any], dict[str, Any]]:
+    def create(self, event_id: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
         now_ms = int(time.time() * 1000)
         body = {
-            "eventId": str(uuid.uuid4()), "vin": VIN, "serviceType": "HORN_BLOW", "parameters": {},
-            "owner": OWNER, "firstSeenMs": now_ms, "requestEpochS": now_ms // 1000, "traceId": "Root=1-t",
+            "eventId": event_id or str(uuid.uuid4()), "vin": VIN, "serviceType": "HORN_BLOW",
+            "parameters": {}, "owner": OWNER, "firstSeenMs": now_ms, "requestEpochS": now_ms // 1000,
+            "eventTtlS": 86400, "traceId": "Root=1-t",
         }  # fmt: skip
         described = run_execution(self.sfn, self.machine, body)
         assert described["status"] == "SUCCEEDED", described
@@ -149,3 +163,23 @@ def test_an_unexpected_function_error_is_a_clean_500_with_nothing_half_done(stac
     assert Mailbox(stack.sqs).of_event(stack.outgoing, body["eventId"]) == []
     statuses = [m.body["status"] for m in Mailbox(stack.sqs).of_event(stack.events, body["eventId"])]
     assert "PENDING" not in statuses and "FAILED" not in statuses  # the lifecycle times a CREATED out
+    assert "Item" not in stack.ddb.get_item(
+        TableName=stack.table, Key={"eventId": {"S": body["eventId"]}, "sk": {"S": "STATE"}}
+    )
+
+
+def test_an_event_the_lifecycle_already_timed_out_is_not_dispatched(stack: Stack) -> None:
+    """The CREATED window passed before the workflow got to PENDING (the checker decided TIMEOUT):
+    the workflow must not send the command or publish anything more; the caller gets a 500."""
+    event_id = str(uuid.uuid4())
+    stack.ddb.put_item(
+        TableName=stack.table,
+        Item={"eventId": {"S": event_id}, "sk": {"S": "STATE"}, "status": {"S": "FAILED"},
+              "statusRank": {"N": "3"}, "failureReason": {"S": "TIMEOUT"}},
+    )  # fmt: skip
+    _, output = stack.create(event_id=event_id)
+    assert output["statusCode"] == 500
+    assert Mailbox(stack.sqs).of_event(stack.outgoing, event_id) == []
+    statuses = [m.body["status"] for m in Mailbox(stack.sqs).of_event(stack.events, event_id)]
+    assert statuses == ["CREATED"]
+    assert "Item" not in stack.ddb.get_item(TableName=stack.lock, Key={"vin": {"S": VIN}})

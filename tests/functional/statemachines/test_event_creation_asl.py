@@ -37,6 +37,7 @@ def request(cloud: LocalCloud, vehicle: Vehicle, **overrides: Any) -> dict[str, 
         "owner": cloud.subs[vehicle.owner],
         "firstSeenMs": now_ms,
         "requestEpochS": now_ms // 1000,
+        "eventTtlS": 30 * 86400,
         "traceId": f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}",
     }
     body.update(overrides)
@@ -57,6 +58,28 @@ def published(cloud: LocalCloud, mailbox: Mailbox, event_id: str) -> dict[str, l
         queue: mailbox.of_event(cloud.physical(queue), event_id)
         for queue in ("PersisterQueue", "DistributorQueue", "LifecycleQueue")
     }
+
+
+def state_item(cloud: LocalCloud, event_id: str) -> dict[str, Any] | None:
+    got = cloud.client("dynamodb").get_item(
+        TableName=cloud.physical("EventsTable"), Key={"eventId": {"S": event_id}, "sk": {"S": "STATE"}}
+    )
+    item: dict[str, Any] | None = got.get("Item")
+    return item
+
+
+def assert_refused(cloud: LocalCloud, mailbox: Mailbox, event_id: str, reason: str) -> None:
+    """A refusal: STATE FAILED with the reason, published for the history with push=false, so the
+    distributor's subscription never sees it (the caller already has its 4xx)."""
+    seen = published(cloud, mailbox, event_id)
+    assert seen["DistributorQueue"] == []
+    (failed,) = [m for m in seen["PersisterQueue"] if m.body["status"] == "FAILED"]
+    assert failed.body["failureReason"] == reason
+    assert failed.attributes["final"] == "true" and failed.attributes["push"] == "false"
+    state = state_item(cloud, event_id)
+    assert (
+        state is not None and state["status"] == {"S": "FAILED"} and state["failureReason"] == {"S": reason}
+    )
 
 
 def lock_item(cloud: LocalCloud, vin: str) -> dict[str, Any] | None:
@@ -90,6 +113,7 @@ def test_accepted_publishes_created_and_pending_locks_and_sends_the_command(
             "source": "APP",
             "colour": event["colour"],
             "final": "false",
+            "push": "true",
         }
         assert event["firstSeenMs"] == body["firstSeenMs"] and event["traceId"] == body["traceId"]
         assert event["owner"] == body["owner"] and event["parameters"] == {"durationS": 3}
@@ -106,6 +130,18 @@ def test_accepted_publishes_created_and_pending_locks_and_sends_the_command(
     assert lock["expiresAt"] == {"N": str(body["requestEpochS"] + LOCK_TTL_S)}
     assert parse_event(lock["envelope"]["S"]) == pending
 
+    # STATE = PENDING is written before the command leaves (the checker and the incoming workflow read it)
+    state = state_item(cloud, body["eventId"])
+    assert state is not None
+    assert {k: v for k, v in state.items() if k not in ("eventId", "sk")} == {
+        "vin": {"S": vehicle.vin}, "serviceType": {"S": "HORN_BLOW"}, "status": {"S": "PENDING"},
+        "statusRank": {"N": "1"}, "source": {"S": "APP"}, "colour": {"S": pending["colour"]},
+        "firstSeenMs": {"N": str(body["firstSeenMs"])}, "updatedMs": {"N": str(body["firstSeenMs"])},
+        "traceId": {"S": body["traceId"]}, "owner": {"S": body["owner"]},
+        "generation": {"S": vehicle.generation}, "country": {"S": vehicle.country},
+        "expiresAt": {"N": str(body["requestEpochS"] + 30 * 86400)},
+    }  # fmt: skip
+
 
 def test_second_command_while_one_is_in_flight_is_409_and_fails_cleanly(
     cloud: LocalCloud, mailbox: Mailbox, vehicles: Iterator[Vehicle]
@@ -118,10 +154,8 @@ def test_second_command_while_one_is_in_flight_is_409_and_fails_cleanly(
         "statusCode": 409,
         "body": {"error": "VEHICLE_BUSY", "message": "the vehicle already has a command in flight"},
     }
+    assert_refused(cloud, mailbox, second["eventId"], "VEHICLE_BUSY")
     seen = published(cloud, mailbox, second["eventId"])
-    (failed,) = seen["DistributorQueue"]
-    assert failed.body["status"] == "FAILED" and failed.body["failureReason"] == "VEHICLE_BUSY"
-    assert failed.attributes["final"] == "true"
     assert "PENDING" not in [m.body["status"] for m in seen["PersisterQueue"]]
     assert mailbox.of_event(cloud.physical("OutgoingQueue"), second["eventId"]) == []
     lock = lock_item(cloud, vehicle.vin)
@@ -153,8 +187,7 @@ def test_invalid_parameters_are_400_with_the_validators_message(
     assert out["statusCode"] == 400
     assert out["body"]["error"] == "VALIDATION_FAILED"
     assert "durationS" in out["body"]["message"]
-    (failed,) = published(cloud, mailbox, body["eventId"])["DistributorQueue"]
-    assert failed.body["failureReason"] == "VALIDATION_FAILED"
+    assert_refused(cloud, mailbox, body["eventId"], "VALIDATION_FAILED")
     assert lock_item(cloud, vehicle.vin) is None
     assert mailbox.of_event(cloud.physical("OutgoingQueue"), body["eventId"]) == []
 
@@ -172,8 +205,7 @@ def test_a_foreign_or_unregistered_vehicle_is_403_with_one_message(
     unregistered = create(cloud, body)
     expected = {"error": "NOT_OWNER", "message": "the caller does not own this vehicle"}
     assert foreign == unregistered == {"statusCode": 403, "body": expected}
-    (failed,) = published(cloud, mailbox, body["eventId"])["DistributorQueue"]
-    assert failed.body["failureReason"] == "NOT_OWNER"
+    assert_refused(cloud, mailbox, body["eventId"], "NOT_OWNER")
     assert lock_item(cloud, vehicle.vin) is None and lock_item(cloud, unregistered_vin) is None
 
 
@@ -190,8 +222,7 @@ def test_a_service_the_vehicle_lacks_is_400_unsupported(
     body = request(cloud, vehicle)
     out = create(cloud, body)
     assert out["statusCode"] == 400 and out["body"]["error"] == "UNSUPPORTED_BY_VEHICLE"
-    (failed,) = published(cloud, mailbox, body["eventId"])["DistributorQueue"]
-    assert failed.body["failureReason"] == "UNSUPPORTED_BY_VEHICLE"
+    assert_refused(cloud, mailbox, body["eventId"], "UNSUPPORTED_BY_VEHICLE")
     assert lock_item(cloud, vehicle.vin) is None
 
 
@@ -203,5 +234,4 @@ def test_a_malformed_vin_is_400_not_403(
     out = create(cloud, body)
     assert out["statusCode"] == 400 and out["body"]["error"] == "VALIDATION_FAILED"
     assert "vin" in out["body"]["message"]
-    (failed,) = published(cloud, mailbox, body["eventId"])["DistributorQueue"]
-    assert failed.body["failureReason"] == "VALIDATION_FAILED"
+    assert_refused(cloud, mailbox, body["eventId"], "VALIDATION_FAILED")

@@ -111,6 +111,7 @@ def test_sns_attributes(status: str, final: str) -> None:
         "source": "APP",
         "colour": "blue",
         "final": final,
+        "push": "true",
     }
     assert all(isinstance(v, str) for v in attrs.values())
 

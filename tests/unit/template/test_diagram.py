@@ -33,7 +33,7 @@ def test_the_diagram_draws_every_step_from_the_sources() -> None:
         ("EventCreationStateMachine", "lambda:invoke| ValidateFunction"),
         ("EventCreationStateMachine", "dynamodb:putItem| VehicleLockTable"),
         ("EventCreationStateMachine", "sqs:sendMessage| OutgoingQueue"),
-        ("EventsTopic", "final=true| DistributorQueue"),
+        ("EventsTopic", "final=true, push=true| DistributorQueue"),
         ("IncomingPipe", "FIRE_AND_FORGET| IncomingStateMachine"),
         ("IncomingStateMachine", "sns:publish| EventsTopic"),
         ("VehicleConnectorFunction", "HTTPS POST, 1 s timeout + retry| Broker"),

@@ -43,7 +43,8 @@ def context(**extra: Any) -> dict[str, Any]:
 def post_request(body: str, vin: str = VIN, service: str = "HORN_BLOW") -> dict[str, Any]:
     integration = OPS["post"]["x-amazon-apigateway-integration"]
     template = substituted(
-        integration["requestTemplates"]["application/json"], {"EventCreationStateMachine": ARN}
+        integration["requestTemplates"]["application/json"],
+        {"EventCreationStateMachine": ARN, "EventTtlDays": "30"},
     )
     out = render(template, VtlInput(body, path={"vin": vin, "service": service}), context(), {})
     request: dict[str, Any] = json.loads(out)
@@ -123,6 +124,7 @@ def test_post_starts_the_creation_workflow_with_the_contract_input() -> None:
         "owner": SUB,
         "firstSeenMs": 1764000000123,
         "requestEpochS": 1764000000,
+        "eventTtlS": 30 * 86400,
         "traceId": "Root=1-abc",
     }
 
@@ -218,8 +220,28 @@ def test_path_values_cannot_break_out_of_the_workflow_input(vin: str) -> None:
     """The path reaches the workflow as data, whatever it contains (and the caller cannot choose
     the event id or the owner): the validate function then rejects it with a clear 400."""
     parsed = json.loads(post_request('{"parameters": {"durationS": 2}}', vin=vin, service=vin)["input"])
-    assert (parsed["vin"], parsed["serviceType"]) == (vin, vin)
+    assert (parsed["vin"], parsed["serviceType"]) == (vin.strip().upper(), vin)
     assert (parsed["eventId"], parsed["owner"]) == ("req-1", SUB)
+
+
+@pytest.mark.parametrize("vin", [VIN.lower(), f"  {VIN} ", f"\t{VIN.lower()}\n"])
+def test_the_vin_is_normalised_once_for_the_workflow_and_the_get(vin: str) -> None:
+    """Lowercase or padded VINs reach the validator and the ownership check in one spelling."""
+    assert json.loads(post_request("{}", vin=vin)["input"])["vin"] == VIN
+    status, body = get_response(
+        [
+            {
+                "eventId": {"S": "e-1"},
+                "sk": {"S": "STATE"},
+                "vin": {"S": VIN},
+                "serviceType": {"S": "HORN_BLOW"},
+                "status": {"S": "PENDING"},
+                "owner": {"S": SUB},
+            }
+        ],
+        vin=vin,
+    )
+    assert (status, body["vin"]) == (200, VIN)
 
 
 def test_get_queries_whatever_the_event_id_contains() -> None:

@@ -140,6 +140,9 @@ def test_environment_variables_of_the_contract() -> None:
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
         "LOG_LEVEL",
+        "DEAD_LETTER_QUEUE_URL",
+        "LIFECYCLE_INPUT_QUEUE_URLS",
+        "LIFECYCLE_MAX_SLACK_MS",
     }
     seen = set(GLOBAL_FN["Environment"]["Variables"])
     for res in FUNCTIONS.values():
@@ -262,7 +265,7 @@ def test_topic_is_encrypted_and_subscriptions_filter_as_the_contract_says() -> N
     subs = {lid: res["Properties"] for lid, res in of_type("AWS::SNS::Subscription").items()}
     assert all(p["RawMessageDelivery"] is True and p["Protocol"] == "sqs" for p in subs.values())
     assert "FilterPolicy" not in subs["PersisterSubscription"]
-    assert subs["DistributorSubscription"]["FilterPolicy"] == {"final": ["true"]}
+    assert subs["DistributorSubscription"]["FilterPolicy"] == {"final": ["true"], "push": ["true"]}
     assert subs["LifecycleSubscription"]["FilterPolicy"] == {"final": ["false"]}
     disclosure = subs["DisclosureSubscription"]
     assert disclosure["FilterPolicyScope"] == "MessageBody"
