@@ -118,6 +118,30 @@ def test_every_function_has_a_dead_lettered_trigger(lid: str) -> None:
             assert "RedrivePolicy" in source["Properties"]
 
 
+def test_only_the_functions_that_call_a_third_party_reserve_concurrency() -> None:
+    """The connector (broker team's API) and the disclosure module (authority endpoint) are capped by
+    a described parameter; everything else scales with the load on the account's shared pool."""
+    capped = {
+        "VehicleConnectorFunction": "VehicleConnectorConcurrency",
+        "DisclosureFunction": "DisclosureConcurrency",
+    }
+    for lid, res in FUNCTIONS.items():
+        reserved = res["Properties"].get("ReservedConcurrentExecutions")
+        if lid not in capped:
+            assert reserved is None, lid
+            continue
+        assert reserved == {"Ref": capped[lid]}, lid
+        param = TEMPLATE["Parameters"][capped[lid]]
+        assert param["Type"] == "Number" and param["MinValue"] >= 1 and param["Description"]
+    assert TEMPLATE["Parameters"]["VehicleConnectorConcurrency"]["Default"] == 50
+    # Throttled SQS receives count towards maxReceiveCount: AWS advises >= 5 and a visibility
+    # timeout of 6 x the function timeout when the consumer has reserved concurrency.
+    assert TEMPLATE["Parameters"]["MaxReceiveCount"]["Default"] >= 5
+    sources = {"VehicleConnectorFunction": "OutgoingQueue", "DisclosureFunction": "DisclosureQueue"}
+    for lid, queue in sources.items():
+        assert QUEUES[queue]["Properties"]["VisibilityTimeout"] >= 6 * fn_prop(lid, "Timeout")
+
+
 def test_persister_reads_batches_of_ten_without_a_window() -> None:
     props = FUNCTIONS["PersisterFunction"]["Properties"]["Events"]["PersisterMessages"]["Properties"]
     assert props["BatchSize"] == 10
