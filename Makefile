@@ -4,14 +4,18 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 VENV ?= $(ROOT)/.venv
 PY := $(VENV)/bin/python
 SAM := $(ROOT)/.venv-sam/bin/sam
+CHECKOV := $(ROOT)/.venv-checkov/bin/checkov
+# checkov offline: no guideline mapping or platform download (BC_SKIP_MAPPING, --skip-download), no
+# update check against PyPI, and a template it cannot parse fails the run instead of passing as empty.
+CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE CKV_PARSE_ERROR_FAIL=TRUE
 export PYTHONPATH := $(ROOT)/src:$(ROOT)/build/runtime:$(ROOT)
 # NATIVE=1: Nuitka-compiled bootstrap (default). NATIVE=0: same handlers under CPython (dev loop).
 NATIVE ?= 1
 export NATIVE
 
-.PHONY: venv test lint typecheck build check-glibc bench-coldstart run demo invoke bench-local clean
+.PHONY: venv test lint typecheck checkov build check-glibc bench-coldstart run demo invoke bench-local clean
 
-venv: $(VENV)/.installed $(ROOT)/.venv-sam/.installed
+venv: $(VENV)/.installed $(ROOT)/.venv-sam/.installed $(ROOT)/.venv-checkov/.installed
 $(VENV)/.installed: requirements-dev.txt
 	@test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
@@ -21,11 +25,19 @@ $(ROOT)/.venv-sam/.installed: requirements-sam.txt
 	@test -x $(ROOT)/.venv-sam/bin/python || python3 -m venv $(ROOT)/.venv-sam
 	$(ROOT)/.venv-sam/bin/python -m pip install -q -r requirements-sam.txt
 	@touch $@
+$(ROOT)/.venv-checkov/.installed: requirements-checkov.txt
+	@test -x $(ROOT)/.venv-checkov/bin/python || python3 -m venv $(ROOT)/.venv-checkov
+	$(ROOT)/.venv-checkov/bin/python -m pip install -q -r requirements-checkov.txt
+	@touch $@
 
 lint: venv
 	$(VENV)/bin/ruff check .
 typecheck: venv
 	$(VENV)/bin/mypy src build functions localcloud simulator bench tests docs
+# checkov over template.yaml (the cloudformation framework also reads the AWS::Serverless::*
+# resources); any failed check fails. A suppression is a Metadata.checkov.skip with its reason.
+checkov: $(ROOT)/.venv-checkov/.installed
+	cd $(ROOT) && $(CHECKOV_ENV) $(CHECKOV) --file template.yaml --framework cloudformation --skip-download --quiet --compact
 
 # The whole test suite, as CI runs it (README: "run the tests").
 test: venv

@@ -62,7 +62,8 @@ def test_the_nine_functions_of_the_contract() -> None:
 
 @pytest.mark.parametrize("lid", sorted(FUNCTIONS))
 def test_every_function_is_native_and_built_by_the_makefile(lid: str) -> None:
-    assert FUNCTIONS[lid]["Metadata"] == {"BuildMethod": "makefile"}
+    assert FUNCTIONS[lid]["Metadata"]["BuildMethod"] == "makefile"
+    assert set(FUNCTIONS[lid]["Metadata"]) <= {"BuildMethod", "checkov"}
     assert fn_prop(lid, "Runtime") == "provided.al2023"
     assert fn_prop(lid, "Architectures") == ["x86_64"]
     assert fn_prop(lid, "CodeUri") == "."
@@ -116,6 +117,30 @@ def test_every_function_has_a_dead_lettered_trigger(lid: str) -> None:
         if kind == "AWS::Pipes::Pipe":
             source = RESOURCES[getatt_target(RESOURCES[caller]["Properties"]["Source"])]
             assert "RedrivePolicy" in source["Properties"]
+
+
+def test_only_the_functions_that_call_a_third_party_reserve_concurrency() -> None:
+    """The connector (broker team's API) and the disclosure module (authority endpoint) are capped by
+    a described parameter; everything else scales with the load on the account's shared pool."""
+    capped = {
+        "VehicleConnectorFunction": "VehicleConnectorConcurrency",
+        "DisclosureFunction": "DisclosureConcurrency",
+    }
+    for lid, res in FUNCTIONS.items():
+        reserved = res["Properties"].get("ReservedConcurrentExecutions")
+        if lid not in capped:
+            assert reserved is None, lid
+            continue
+        assert reserved == {"Ref": capped[lid]}, lid
+        param = TEMPLATE["Parameters"][capped[lid]]
+        assert param["Type"] == "Number" and param["MinValue"] >= 1 and param["Description"]
+    assert TEMPLATE["Parameters"]["VehicleConnectorConcurrency"]["Default"] == 50
+    # Throttled SQS receives count towards maxReceiveCount: AWS advises >= 5 and a visibility
+    # timeout of 6 x the function timeout when the consumer has reserved concurrency.
+    assert TEMPLATE["Parameters"]["MaxReceiveCount"]["Default"] >= 5
+    sources = {"VehicleConnectorFunction": "OutgoingQueue", "DisclosureFunction": "DisclosureQueue"}
+    for lid, queue in sources.items():
+        assert QUEUES[queue]["Properties"]["VisibilityTimeout"] >= 6 * fn_prop(lid, "Timeout")
 
 
 def test_persister_reads_batches_of_ten_without_a_window() -> None:
@@ -309,8 +334,13 @@ def test_api_includes_the_openapi_file_and_the_waf_protects_its_stage() -> None:
     body = RESOURCES["Api"]["Properties"]["DefinitionBody"]
     assert body == {"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "api/openapi.yaml"}}}
     rules = {r["Name"]: r for r in RESOURCES["WebAcl"]["Properties"]["Rules"]}
-    managed = rules["AWSManagedRulesCommonRuleSet"]["Statement"]["ManagedRuleGroupStatement"]
-    assert managed == {"VendorName": "AWS", "Name": "AWSManagedRulesCommonRuleSet"}
+    for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
+        managed = rules[group]["Statement"]["ManagedRuleGroupStatement"]
+        assert managed == {"VendorName": "AWS", "Name": group}
+        assert rules[group]["OverrideAction"] == {"None": {}}, "a managed group in count mode blocks nothing"
+    priorities = [r["Priority"] for r in rules.values()]
+    assert len(set(priorities)) == len(priorities)
+    assert len({r["VisibilityConfig"]["MetricName"] for r in rules.values()}) == len(rules)
     assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "WafRateLimit"}
     association = RESOURCES["WebAclAssociation"]["Properties"]
     assert "/restapis/${Api}/stages/${Api.Stage}" in association["ResourceArn"]["Fn::Sub"]
