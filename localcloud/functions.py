@@ -552,6 +552,19 @@ class FunctionHost:
                 "invocations": pool.invocations,
             }
 
+    def processes(self, name_or_arn: str) -> list[tuple[int, bool]]:
+        """(pid, busy) of every live instance of a function; busy: it holds an invocation that has not
+        finished. For fault tests that kill or pause the real ``bootstrap`` processes."""
+        pool = self._pool(name_or_arn)
+        with pool.cond:
+            instances = [i for i in pool.all if not i.dead]
+        out: list[tuple[int, bool]] = []
+        for inst in instances:
+            with inst._lock:
+                current = inst._current
+            out.append((inst.proc.pid, current is not None and not current.done.is_set()))
+        return out
+
     def _pool(self, name_or_arn: str) -> _Pool:
         spec = self.resolve(name_or_arn)
         if spec is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
@@ -79,8 +80,9 @@ class JsonHttpServer:
 
 
 class MockEndpoint:
-    """One mock's HTTP shell: start/stop, its URL (server + `path`), and `fail_next(n)`, which
-    answers 503 to the next n calls (`refused` counts them). Subclasses implement `_handle`."""
+    """One mock's HTTP shell: start/stop, its URL (server + `path`), `fail_next(n)`, which answers 503
+    to the next n calls (`refused` counts them), and `slow_next(n, s)`, which holds the next n answers
+    for s seconds (beyond the caller's timeout, if it likes). Subclasses implement `_handle`."""
 
     path = "/"
 
@@ -88,7 +90,9 @@ class MockEndpoint:
         self._lock = lock
         self._fail = 0
         self.refused = 0
-        self._http = JsonHttpServer(self._handle)
+        self._slow = 0
+        self._slow_s = 0.0
+        self._http = JsonHttpServer(self._answer)
 
     @property
     def url(self) -> str:
@@ -105,6 +109,19 @@ class MockEndpoint:
         """Answer 503 to the next `count` calls."""
         with self._lock:
             self._fail = count
+
+    def slow_next(self, count: int, seconds: float) -> None:
+        """Hold the next `count` answers for `seconds` each (the call is still handled)."""
+        with self._lock:
+            self._slow, self._slow_s = count, seconds
+
+    def _answer(self, path: str, body: Any) -> tuple[int, Any]:
+        with self._lock:
+            hold = self._slow_s if self._slow > 0 else 0.0
+            self._slow = max(0, self._slow - 1)
+        if hold:
+            time.sleep(hold)
+        return self._handle(path, body)
 
     def _refuse(self) -> bool:
         """With the lock held: True when this call is one of those `fail_next` asked to refuse."""

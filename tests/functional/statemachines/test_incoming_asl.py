@@ -209,6 +209,30 @@ def test_late_repeated_and_out_of_order_reports_are_kept_for_audit_only(
     assert all(stored[sk]["vin"]["S"] == vehicle.vin and "expiresAt" in stored[sk] for sk in late)
 
 
+def test_an_ack_sent_before_the_done_but_read_after_it_joins_the_history_once(
+    cloud: LocalCloud, mailbox: Mailbox, incoming_vehicles: Iterator[Vehicle]
+) -> None:
+    """Concurrent pipe batches can hand the workflow the car's done before its ack: the ack (received
+    earlier) is published for the history, STATE stays EXECUTED; a second copy of it is late."""
+    vehicle = next(incoming_vehicles)
+    event_id = in_flight(cloud, vehicle)
+    ack = update(vehicle, "RUNNING", event_id)
+    done = update(vehicle, "EXECUTED", event_id)
+    incoming(cloud, [done, ack, {**ack, "receivedMs": ack["receivedMs"] + 1}])
+    published = [
+        (m.body["status"], m.body["updatedMs"]) for m in of_event(cloud, mailbox, "PersisterQueue", event_id)
+    ]
+    assert published == [("EXECUTED", done["receivedMs"]), ("RUNNING", ack["receivedMs"])]
+    assert of_event(cloud, mailbox, "DistributorQueue", event_id)[0].body["status"] == "EXECUTED"
+    assert len(of_event(cloud, mailbox, "DistributorQueue", event_id)) == 1
+    stored = items(cloud, event_id)
+    assert stored["STATE"]["status"]["S"] == "EXECUTED" and sorted(stored["STATE"]["seen"]["SS"]) == [
+        "EXECUTED",
+        "RUNNING",
+    ]
+    assert [sk for sk in stored if sk.startswith("LATE#")] == [f"LATE#{ack['receivedMs'] + 1}#RUNNING"]
+
+
 def test_a_report_on_another_vehicles_topic_is_rejected(
     cloud: LocalCloud, mailbox: Mailbox, incoming_vehicles: Iterator[Vehicle]
 ) -> None:

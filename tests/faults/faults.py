@@ -1,0 +1,193 @@
+"""What the fault tests inject, and what they check after it.
+
+Faults act on the real parts of the running local cloud: SIGKILL or SIGSTOP of the functions'
+``bootstrap`` processes, the SQS queues' own attributes (a short visibility timeout, so that a
+redelivery comes within the test), the broker and subscriber mocks (503s, answers held beyond the
+1 s client timeout), the vehicle simulator (behaviours, raw reports on the incoming queue).
+
+The check is always the promise of the design: the command reaches ONE true final state (STATE),
+the owner hears of it at least once and every push of the event carries the same notificationId,
+and no message is lost (the history holds every status that was decided).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from localcloud.cloud import LocalCloud
+from localcloud.demo import request_service
+from simulator.fleet import Behaviour, Vehicle
+from simulator.subscriber import Push
+
+FINAL_TIMEOUT_S = 90.0
+
+
+def bench_vehicles(cloud: LocalCloud) -> Iterator[Vehicle]:
+    """The generated bench vehicles from the END of the fleet (the e2e and bench runs take the start),
+    each handed out once, so no two faults share a vehicle lock."""
+    vehicles = [v for v in cloud.fleet.vehicles.values() if v.owner == "bench"]
+    return iter(reversed(vehicles))
+
+
+@contextlib.contextmanager
+def behaving(
+    cloud: LocalCloud, vehicle: Vehicle, kind: str, ack_ms: int = 0, done_ms: int = 0
+) -> Iterator[Vehicle]:
+    """The simulator plays `vehicle` with another behaviour (silent, late, duplicate, ...) meanwhile."""
+    changed = dataclasses.replace(vehicle, behaviour=Behaviour(kind=kind, ack_ms=ack_ms, done_ms=done_ms))
+    cloud.fleet.vehicles[vehicle.vin] = changed
+    try:
+        yield changed
+    finally:
+        cloud.fleet.vehicles[vehicle.vin] = vehicle
+
+
+def command(cloud: LocalCloud, vehicle: Vehicle, service: str = "HORN_BLOW") -> str:
+    """POST a command as the vehicle's owner; the event id of the 202."""
+    result = request_service(cloud, vehicle.owner, vehicle.vin, service)
+    assert result.status == 202, (result.status, result.body)
+    event_id = result.body["eventId"]
+    assert isinstance(event_id, str)
+    return event_id
+
+
+@contextlib.contextmanager
+def visibility(cloud: LocalCloud, logical_id: str, seconds: int) -> Iterator[None]:
+    """A shorter visibility timeout on one queue for the test (a crashed batch comes back in
+    `seconds`, not in the template's 60 s); the template's value comes back afterwards."""
+    sqs = cloud.client("sqs")
+    url = cloud.physical(logical_id)
+    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": str(seconds)})
+    # moto reads the queue's visibility timeout when a ReceiveMessage arrives, not when it returns:
+    # the pollers' long polls already waiting (1 s) would still hand out the old one
+    time.sleep(1.5)
+    try:
+        yield
+    finally:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": before["VisibilityTimeout"]})
+
+
+class Killer:
+    """SIGKILLs instances of one function while they hold an invocation (mid-batch), `limit` times.
+
+    A watcher thread polls the host's instances; the first busy one dies the way a Lambda
+    execution environment dies (the process group, no clean-up). The host reports the invocation
+    as failed, the SQS event source leaves the whole batch for a redelivery."""
+
+    def __init__(self, cloud: LocalCloud, function: str, limit: int = 1) -> None:
+        self.cloud, self.function, self.limit = cloud, function, limit
+        self.killed: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"killer-{function}", daemon=True)
+
+    def __enter__(self) -> Killer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and len(self.killed) < self.limit:
+            for pid, busy in self.cloud.host.processes(self.function):
+                if busy:
+                    with contextlib.suppress(ProcessLookupError, PermissionError):
+                        os.killpg(pid, signal.SIGKILL)
+                        self.killed.append(pid)
+                    break
+            else:
+                time.sleep(0.0005)
+                continue
+            time.sleep(0.05)
+
+    def wait(self, timeout_s: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while len(self.killed) < self.limit and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return len(self.killed) >= self.limit
+
+
+@contextlib.contextmanager
+def paused(cloud: LocalCloud, function: str) -> Iterator[list[int]]:
+    """SIGSTOP every live instance of a function (and, while paused, keep the host from starting a
+    fresh one: the pool may only reuse the stopped ones); SIGCONT afterwards."""
+    pool = cloud.host._pool(function)
+    pids = [pid for pid, _ in cloud.host.processes(function)]
+    with pool.cond:
+        limit, pool.limit = pool.limit, max(1, len(pids))
+    for pid in pids:
+        os.killpg(pid, signal.SIGSTOP)
+    try:
+        yield pids
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGCONT)
+        with pool.cond:
+            pool.limit = limit
+            pool.cond.notify_all()
+
+
+def final_state(cloud: LocalCloud, event_id: str, timeout_s: float = FINAL_TIMEOUT_S) -> dict[str, Any]:
+    state = cloud.wait_final(event_id, timeout_s)
+    assert state is not None, (
+        f"{event_id}: no final state within {timeout_s} s: {cloud.event_items(event_id)}"
+    )
+    return state
+
+
+def pushes(cloud: LocalCloud, event_id: str, timeout_s: float = FINAL_TIMEOUT_S) -> list[Push]:
+    """Every push of the event, once at least one came (at-least-once), after a short settle."""
+    first = cloud.subscriber.wait_for(lambda p: p.body.get("notificationId") == event_id, timeout_s)
+    assert first is not None, f"{event_id}: the owner never heard of the final state"
+    time.sleep(1.0)
+    return cloud.subscriber.for_event(event_id)
+
+
+def history(cloud: LocalCloud, event_id: str, want: list[str], timeout_s: float = FINAL_TIMEOUT_S) -> None:
+    """The persisted history (H# items) reaches exactly `want`: nothing lost, nothing extra."""
+    deadline = time.monotonic() + timeout_s
+    while cloud.history(event_id) != want and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cloud.history(event_id) == want, (event_id, cloud.event_items(event_id))
+
+
+def wait_item(
+    cloud: LocalCloud, event_id: str, match: Callable[[dict[str, Any]], bool], timeout_s: float = 60.0
+) -> dict[str, Any]:
+    """The first item of the event that `match`es, waiting for it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = [i for i in cloud.event_items(event_id) if match(i)]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"{event_id}: no such item: {cloud.event_items(event_id)}")
+
+
+def assert_true_end(
+    cloud: LocalCloud,
+    event_id: str,
+    status: str,
+    reason: str | None = None,
+    statuses: list[str] | None = None,
+) -> list[Push]:
+    """The promise: one final STATE, pushed at least once, every push with the same notificationId and
+    the same result as STATE, and (if given) the complete history. Returns the pushes."""
+    state = final_state(cloud, event_id)
+    assert (state["status"], state.get("failureReason")) == (status, reason), state
+    got = pushes(cloud, event_id)
+    assert {p.body["notificationId"] for p in got} == {event_id}
+    assert {(p.body["result"], p.body.get("reason")) for p in got} == {(status, reason)}
+    if statuses is not None:
+        history(cloud, event_id, statuses)
+    return got

@@ -1,0 +1,84 @@
+"""SIGKILL of each SQS consumer while it holds a batch: the batch comes back, nothing is lost, and
+the command still ends in its one true final state, pushed at least once under one notificationId."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from localcloud.cloud import LocalCloud
+from simulator.fleet import Vehicle
+from tests.faults.faults import Killer, assert_true_end, behaving, command, visibility, wait_item
+
+EXECUTED = ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
+
+
+@pytest.mark.parametrize(
+    ("function", "queue"),
+    [
+        ("PersisterFunction", "PersisterQueue"),
+        ("LifecycleSchedulerFunction", "LifecycleQueue"),
+        ("LifecycleCheckerFunction", "LifecycleDelayQueue"),
+    ],
+)
+def test_a_consumer_killed_mid_batch_loses_nothing(
+    cloud: LocalCloud, vehicles: Iterator[Vehicle], function: str, queue: str
+) -> None:
+    killed = 0
+    with visibility(cloud, queue, 3):
+        # a batch can be over before the watcher sees it: another command until one kill landed
+        for _ in range(5):
+            with Killer(cloud, function) as killer:
+                event_id = command(cloud, next(vehicles))
+                landed = killer.wait(timeout_s=15)
+            assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
+            killed += landed
+            if landed:
+                break
+    assert killed, f"no {function} batch was caught in flight"
+
+
+def test_the_checker_killed_while_deciding_a_timeout_still_ends_the_silent_car(
+    cloud: LocalCloud, vehicles: Iterator[Vehicle]
+) -> None:
+    """Killed on the CREATED check and on the PENDING check: the silent car still ends FAILED/TIMEOUT,
+    decided once (the retry finds its own decision in STATE and publishes it again)."""
+    with (
+        visibility(cloud, "LifecycleDelayQueue", 3),
+        behaving(cloud, next(vehicles), "silent") as silent,
+        Killer(cloud, "LifecycleCheckerFunction", limit=2) as killer,
+    ):
+        event_id = command(cloud, silent)
+        assert_true_end(cloud, event_id, "FAILED", "TIMEOUT", statuses=["CREATED", "PENDING", "FAILED"])
+    assert killer.killed
+
+
+def test_the_connector_killed_while_the_broker_holds_the_call_sends_again_and_ends_once(
+    cloud: LocalCloud, vehicles: Iterator[Vehicle]
+) -> None:
+    """The broker got the command (and delivers it late); the connector died before it heard back:
+    the redelivered command goes out again, the car answers twice, the repeats are only audit."""
+    cloud.broker.slow_next(1, 1.5)
+    with visibility(cloud, "OutgoingQueue", 3), Killer(cloud, "VehicleConnectorFunction") as killer:
+        event_id = command(cloud, next(vehicles))
+        assert killer.wait()
+        assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
+    # the car got the command at least once; if the first (late) delivery already ended the event,
+    # the redelivered command is not sent again (the connector reads STATE first)
+    assert [e for e in cloud.simulator.log if e.kind == "command" and e.event_id == event_id]
+
+
+def test_the_distributor_killed_between_claim_and_answer_still_pushes(
+    cloud: LocalCloud, vehicles: Iterator[Vehicle]
+) -> None:
+    """The issue's lost push: the claim is written, the subscriber has not answered, the process dies.
+    The claim's lease runs out (10 s, shorter than the visibility timeout) and the redelivered record
+    takes it over: pushed again under the same notificationId, the PUSH item DONE after 2 attempts."""
+    cloud.subscriber.slow_next(1, 2.0)
+    with visibility(cloud, "DistributorQueue", 12), Killer(cloud, "DistributorFunction") as killer:
+        event_id = command(cloud, next(vehicles))
+        assert killer.wait()
+        assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
+        push = wait_item(cloud, event_id, lambda i: i["sk"] == "PUSH" and i.get("pushState") == "DONE")
+    assert int(push["attempts"]) == 2
