@@ -82,8 +82,11 @@ class Killer:
     execution environment dies (the process group, no clean-up). The host reports the invocation
     as failed, the SQS event source leaves the whole batch for a redelivery."""
 
-    def __init__(self, cloud: LocalCloud, function: str, limit: int = 1) -> None:
-        self.cloud, self.function, self.limit = cloud, function, limit
+    def __init__(
+        self, cloud: LocalCloud, function: str, limit: int = 1, when: Callable[[], bool] | None = None
+    ) -> None:
+        """`when`: kill only once this holds too (e.g. the claim is written), checked while busy."""
+        self.cloud, self.function, self.limit, self.when = cloud, function, limit, when
         self.killed: list[int] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"killer-{function}", daemon=True)
@@ -99,7 +102,7 @@ class Killer:
     def _run(self) -> None:
         while not self._stop.is_set() and len(self.killed) < self.limit:
             for pid, busy in self.cloud.host.processes(self.function):
-                if busy:
+                if busy and (self.when is None or self.when()):
                     with contextlib.suppress(ProcessLookupError, PermissionError):
                         os.killpg(pid, signal.SIGKILL)
                         self.killed.append(pid)

@@ -76,8 +76,18 @@ def test_the_distributor_killed_between_claim_and_answer_still_pushes(
     The claim's lease runs out (10 s, shorter than the visibility timeout) and the redelivered record
     takes it over: pushed again under the same notificationId, the PUSH item DONE after 2 attempts."""
     cloud.subscriber.slow_next(1, 2.0)
-    with visibility(cloud, "DistributorQueue", 12), Killer(cloud, "DistributorFunction") as killer:
+    event_ids: list[str] = []
+
+    def claimed() -> bool:
+        items = cloud.event_items(event_ids[0]) if event_ids else []
+        return any(i["sk"] == "PUSH" and i.get("pushState") == "CLAIMED" for i in items)
+
+    with (
+        visibility(cloud, "DistributorQueue", 12),
+        Killer(cloud, "DistributorFunction", when=claimed) as killer,
+    ):
         event_id = command(cloud, next(vehicles))
+        event_ids.append(event_id)
         assert killer.wait()
         assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
         push = wait_item(cloud, event_id, lambda i: i["sk"] == "PUSH" and i.get("pushState") == "DONE")
