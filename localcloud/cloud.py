@@ -11,6 +11,10 @@ Start order: moto -> function host + front (MOTO_PORT) -> broker/subscriber/disc
 provision (their URLs are the template parameters BrokerUrl / SubscriberUrl / DisclosureUrl) ->
 functions registered -> fleet seeded (Cognito users, registry, weights) -> vehicle simulator ->
 SQS pollers, pipes, TTL sweeper -> API Gateway front. `stop()` undoes it in reverse order.
+
+The API stage is throttled as on AWS (token bucket -> 429), from the template's stage settings; by
+default with the LOCAL rate and burst below (template parameters ApiThrottleRate/ApiThrottleBurst
+overridden), because one machine finishes far fewer commands per second than the template's 200/s.
 """
 
 from __future__ import annotations
@@ -31,9 +35,13 @@ from simulator.fleet import DEFAULT_FLEET, Fleet, load_fleet
 from simulator.subscriber import SubscriberMock
 from simulator.vehicle import VehicleSimulator
 
-__all__ = ["LocalCloud", "LocalCloudError"]
+__all__ = ["LOCAL_API_BURST", "LOCAL_API_RATE", "LocalCloud", "LocalCloudError", "throttle_parameters"]
 
 PASSWORD = "Local-cloud-1!"
+# The local stage throttle (commands/s, burst): what this 2-core development machine finishes with
+# no error (docs/local-cloud.md, "Overload"); the template's 200/400 are for AWS.
+LOCAL_API_RATE = 3.0
+LOCAL_API_BURST = 20
 
 
 class LocalCloudError(RuntimeError):
@@ -64,10 +72,15 @@ class LocalCloud:
         event_sources: bool = True,
         ttl_interval_s: float = 10.0,
         progress: Callable[[str], None] | None = _stderr_progress,
+        api_rate: float | None = LOCAL_API_RATE,
+        api_burst: int | None = LOCAL_API_BURST,
     ) -> None:
         self.build_dir = Path(build_dir)
         self.template_path = self.build_dir / "template.yaml"
         self.parameters = dict(parameters or {})
+        self.api_rate = api_rate  # None: the template's ApiThrottleRate (an explicit parameter wins)
+        self.api_burst = api_burst
+        self.api_throttle: tuple[float, float] | None = None  # (rate, burst) the API front applies
         self.time_scale = time_scale
         self.concurrency = concurrency
         self.fleet = fleet if isinstance(fleet, Fleet) else load_fleet(fleet)
@@ -204,7 +217,8 @@ class LocalCloud:
             "DisclosureUrl": self.disclosure.url,
         }
         scale = {"LifecycleTimeScale": str(self.time_scale), "TimeScale": str(self.time_scale)}
-        for name, value in {**mock_urls, **scale}.items():
+        throttle = throttle_parameters(self.api_rate, self.api_burst)
+        for name, value in {**mock_urls, **scale, **throttle}.items():
             if name in declared:
                 params[name] = value
         params.update(self.parameters)
@@ -370,7 +384,7 @@ class LocalCloud:
             self._stack.append(sweeper.stop)
 
     def _start_api(self) -> None:
-        from localcloud.apigateway import ApiGatewayFront, UserPool
+        from localcloud.apigateway import ApiGatewayFront, UserPool, stage_settings
 
         assert self.resources is not None
         api = self.resources.api
@@ -384,6 +398,7 @@ class LocalCloud:
             if pools
             else None
         )
+        self.api_throttle = stage_settings(api.properties).get("throttle")
         front = ApiGatewayFront(
             api.openapi,
             aws_endpoint_url=self.front.url,
@@ -392,6 +407,7 @@ class LocalCloud:
             user_pool=user_pool,
             access_log=str(self.state_dir / "logs" / "api-access.log"),
             api_id=api.rest_api_id,
+            throttle=self.api_throttle,
         )
         self.api_url = front.start(port=self.api_port)
         self.api = front
@@ -438,9 +454,17 @@ class LocalCloud:
         return next((i for i in self.event_items(event_id) if i.get("sk") == "STATE"), None)
 
     def history(self, event_id: str) -> list[str]:
-        """The statuses of the event's history entries, in time order."""
+        """The statuses of the event's history entries in time order, as GET returns them: once the
+        event is final, the history ends with its final status (later H# items are audit only)."""
+        items = self.event_items(event_id)
+        state = next((i for i in items if i.get("sk") == "STATE"), None)
+        end = int(state["updatedMs"]) if state and state.get("status") in ("EXECUTED", "FAILED") else None
         hist = sorted(
-            (i for i in self.event_items(event_id) if str(i.get("sk", "")).startswith("H#")),
+            (
+                i
+                for i in items
+                if str(i.get("sk", "")).startswith("H#") and (end is None or int(i.get("updatedMs", 0)) <= end)
+            ),
             key=lambda i: (int(i.get("updatedMs", 0)), RANKS.get(str(i.get("status")), 9)),
         )
         return [str(i["status"]) for i in hist]
@@ -468,8 +492,19 @@ class LocalCloud:
             "notes": self.resources.notes,
             "users": sorted(self.tokens),
             "stage": self.resources.api.stage_name if self.resources.api else "",
+            "apiThrottle": list(self.api_throttle) if self.api_throttle else None,
             "logs": str(self.state_dir / "logs"),
         }
+
+
+def throttle_parameters(rate: float | None, burst: int | None) -> dict[str, str]:
+    """The template parameter overrides for a local stage throttle (None: keep the template's value)."""
+    out: dict[str, str] = {}
+    if rate is not None:
+        out["ApiThrottleRate"] = f"{rate:g}"
+    if burst is not None:
+        out["ApiThrottleBurst"] = str(burst)
+    return out
 
 
 def _plain(item: Mapping[str, Any]) -> dict[str, Any]:

@@ -173,6 +173,7 @@ airspeed.operators.__additional_methods__[str].update(
         "trim": lambda self: self.strip("".join(chr(c) for c in range(33))),
         "toUpperCase": lambda self: self.upper(),
         "toLowerCase": lambda self: self.lower(),
+        "compareTo": lambda self, other: (self > other) - (self < other),
     }
 )
 _templates_lock = threading.Lock()

@@ -189,6 +189,23 @@ def test_get_builds_status_and_history_from_the_items() -> None:
     assert (code, body["status"], body["failureReason"]) == (200, "FAILED", "TIMEOUT")
 
 
+def test_get_history_ends_with_the_final_status() -> None:
+    """An ack the car sent after its done, read before it, stays in the table (audit), not in GET."""
+    t0 = 1764000000000
+    items = [
+        _history(t0, "CREATED"),
+        _history(t0, "PENDING"),
+        _history(t0 + 900, "RUNNING"),  # sent after the done
+        _history(t0 + 500, "EXECUTED"),
+        _state(updatedMs={"N": str(t0 + 500)}),
+    ]
+    _, body = get_response(items)
+    assert [h["status"] for h in body["history"]] == ["CREATED", "PENDING", "EXECUTED"]
+    running = _state(status={"S": "RUNNING"}, updatedMs={"N": str(t0 + 900)})
+    _, body = get_response([*items[:4], running])  # not final yet: everything so far
+    assert [h["status"] for h in body["history"]] == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
+
+
 def test_get_answers_404_for_unknown_or_foreign_vin_and_403_for_another_owner() -> None:
     assert get_response([])[0] == 404
     assert get_response([_history(1, "CREATED")])[0] == 404
