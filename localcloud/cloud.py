@@ -459,12 +459,9 @@ class LocalCloud:
         items = self.event_items(event_id)
         state = next((i for i in items if i.get("sk") == "STATE"), None)
         end = int(state["updatedMs"]) if state and state.get("status") in ("EXECUTED", "FAILED") else None
+        entries = [i for i in items if str(i.get("sk", "")).startswith("H#")]
         hist = sorted(
-            (
-                i
-                for i in items
-                if str(i.get("sk", "")).startswith("H#") and (end is None or int(i.get("updatedMs", 0)) <= end)
-            ),
+            (i for i in entries if end is None or int(i.get("updatedMs", 0)) <= end),
             key=lambda i: (int(i.get("updatedMs", 0)), RANKS.get(str(i.get("status")), 9)),
         )
         return [str(i["status"]) for i in hist]
