@@ -141,6 +141,13 @@ class RequestValidator:
             document = json.loads(body) if body.strip() else {}
         except ValueError as exc:
             raise BadRequestBody([f"Invalid JSON: {exc}"]) from exc
-        errors = sorted(self._validator(schema).iter_errors(document), key=lambda e: list(e.absolute_path))
+        except RecursionError:  # 1,000 nested [ : a bad body, not a fault of ours
+            raise BadRequestBody(["Invalid JSON: nested too deeply"]) from None
+        try:
+            errors = sorted(
+                self._validator(schema).iter_errors(document), key=lambda e: list(e.absolute_path)
+            )
+        except RecursionError:
+            raise BadRequestBody(["Invalid request body: nested too deeply"]) from None
         if errors:
             raise BadRequestBody([_describe(e) for e in errors])

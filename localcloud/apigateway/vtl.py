@@ -59,6 +59,8 @@ class VtlInput:
                     self._parsed = json.loads(self.body)
                 except ValueError as exc:
                     raise BodyNotJson(f"Could not parse request body into json: {exc}") from exc
+                except RecursionError:
+                    raise BodyNotJson("Could not parse request body into json: nested too deeply") from None
         return self._parsed
 
     def path(self, path: str) -> Any:

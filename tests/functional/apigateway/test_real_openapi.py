@@ -181,6 +181,31 @@ def test_bad_bodies_are_400_with_a_message(real: tuple[str, str], local_aws: Loc
     }
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 1000,  # deeper than the parser goes
+        '{"parameters": ' + '{"a": ' * 400 + "1" + "}" * 400 + "}",  # parses, then nests the validator deep
+        '{"parameters": {"durationS": 2}}\x00garbage',
+        '"just a string"',
+        "null",
+        "[]",
+    ],
+    ids=["1000-brackets", "400-deep-object", "trailing-garbage", "string", "null", "array"],
+)
+def test_every_malformed_body_is_a_4xx_with_a_message(
+    real: tuple[str, str], local_aws: LocalAws, body: str
+) -> None:
+    answer = _post(real[0], local_aws, body=body)
+    assert answer.status == 400, (answer.status, answer.text[:300])
+    assert answer.json()["error"] == "VALIDATION_FAILED" and answer.json()["message"]
+
+
+def test_a_body_over_the_payload_limit_is_413(real: tuple[str, str], local_aws: LocalAws) -> None:
+    answer = _post(real[0], local_aws, body='{"parameters": {"x": "' + "a" * (10 * 1024 * 1024) + '"}}')
+    assert answer.status == 413
+
+
 def test_get_reads_status_and_history(real: tuple[str, str], local_aws: LocalAws) -> None:
     event_id = str(uuid.uuid4())
     ddb = local_aws.client("dynamodb")
