@@ -72,6 +72,25 @@ def test_busy_vehicle_gets_409_then_accepts_after_the_final_state(cloud: LocalCl
         third = request_service(cloud, "alice", vin, "HORN_BLOW")
     eid = accepted(third)
     assert cloud.wait_final(eid, FINAL_TIMEOUT_S) is not None
+    pushes_after_settle(cloud, eid)
+    # the caller of the refused request had its 409: the app gets no FAILED push for it
+    assert not [p for p in cloud.subscriber.pushes if p.body.get("vin") == vin and p.body.get("reason")]
+
+
+def test_a_vin_in_lower_case_or_padded_is_the_same_vehicle(cloud: LocalCloud) -> None:
+    """Normalised once at the API (trim + upper case): validation and the ownership check agree."""
+    vin = "WVWZZZ1JZXW000002"
+    res = call_api(
+        cloud.api_url,
+        "POST",
+        f"/v1/vehicles/%20{vin.lower()}%20/services/LIGHT_FLASH",
+        cloud.token("alice"),
+        b"{}",
+    )
+    eid = accepted(res)
+    assert cloud.wait_final(eid, FINAL_TIMEOUT_S) is not None
+    got = call_api(cloud.api_url, "GET", f"/v1/vehicles/{vin.lower()}/services/{eid}", cloud.token("alice"))
+    assert got.status == 200 and got.body["vin"] == vin, got.body
 
 
 def test_silent_car_times_out(cloud: LocalCloud) -> None:
