@@ -1,0 +1,53 @@
+"""template.yaml against the truth rules the handlers rely on (docs/architecture.md, "Every command ends
+truthfully"): where poison is parked, and the timings the push lease and the lifecycle assume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.distributor.app import LEASE_MS, PUSH_ATTEMPTS, PUSH_TIMEOUT_S
+from tests.unit.template.cfn_yaml import ROOT, load
+
+TEMPLATE = load(ROOT / "template.yaml")
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+
+
+def sqs_triggered() -> dict[str, str]:
+    """function logical id -> the queue its SQS event source reads."""
+    out = {}
+    for lid, res in RESOURCES.items():
+        if res["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in (res["Properties"].get("Events") or {}).values():
+            if event["Type"] == "SQS":
+                out[lid] = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+    return out
+
+
+def test_poison_is_parked_in_the_dlq_the_redrive_policy_uses() -> None:
+    """A function parks poison in DEAD_LETTER_QUEUE_URL: it must be its own queue's redrive DLQ, and
+    the function may send there (and nowhere else it does not need)."""
+    triggered = sqs_triggered()
+    assert len(triggered) == 6
+    for lid, queue in triggered.items():
+        redrive = RESOURCES[queue]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        props = RESOURCES[lid]["Properties"]
+        assert props["Environment"]["Variables"]["DEAD_LETTER_QUEUE_URL"] == {"Ref": redrive}, lid
+        sends = [
+            p["SQSSendMessagePolicy"]["QueueName"] for p in props["Policies"] if "SQSSendMessagePolicy" in p
+        ]
+        assert {"Fn::GetAtt": [redrive, "QueueName"]} in sends, lid
+
+
+def test_a_push_lease_ends_before_the_record_comes_back() -> None:
+    """The lease outlives a whole push, and ends before SQS redelivers the record: the redelivery of a
+    record whose consumer died takes the claim over at once instead of burning a receive."""
+    visibility_ms = RESOURCES["DistributorQueue"]["Properties"]["VisibilityTimeout"] * 1000
+    assert PUSH_TIMEOUT_S * PUSH_ATTEMPTS * 1000 < LEASE_MS < visibility_ms
+
+
+def test_the_checker_defers_a_timeout_only_on_its_own_inputs_and_only_for_a_while() -> None:
+    variables = RESOURCES["LifecycleCheckerFunction"]["Properties"]["Environment"]["Variables"]
+    watched = variables["LIFECYCLE_INPUT_QUEUE_URLS"]["Fn::Join"][1]
+    assert watched == [{"Ref": "OutgoingQueue"}, {"Ref": "IncomingQueue"}]
+    assert 0 < int(variables["LIFECYCLE_MAX_SLACK_MS"]) <= 60_000
