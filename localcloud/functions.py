@@ -552,6 +552,14 @@ class FunctionHost:
                 "invocations": pool.invocations,
             }
 
+    def set_concurrency(self, name_or_arn: str, limit: int) -> int:
+        """Change a function's concurrency limit (as PutFunctionConcurrency would); returns the old one."""
+        pool = self._pool(name_or_arn)
+        with pool.cond:
+            old, pool.limit = pool.limit, limit
+            pool.cond.notify_all()
+        return old
+
     def processes(self, name_or_arn: str) -> list[tuple[int, bool]]:
         """(pid, busy) of every live instance of a function; busy: it holds an invocation that has not
         finished. For fault tests that kill or pause the real ``bootstrap`` processes."""

@@ -123,10 +123,8 @@ class Killer:
 def paused(cloud: LocalCloud, function: str) -> Iterator[list[int]]:
     """SIGSTOP every live instance of a function (and, while paused, keep the host from starting a
     fresh one: the pool may only reuse the stopped ones); SIGCONT afterwards."""
-    pool = cloud.host._pool(function)
     pids = [pid for pid, _ in cloud.host.processes(function)]
-    with pool.cond:
-        limit, pool.limit = pool.limit, max(1, len(pids))
+    limit = cloud.host.set_concurrency(function, max(1, len(pids)))
     for pid in pids:
         os.killpg(pid, signal.SIGSTOP)
     try:
@@ -135,9 +133,7 @@ def paused(cloud: LocalCloud, function: str) -> Iterator[list[int]]:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGCONT)
-        with pool.cond:
-            pool.limit = limit
-            pool.cond.notify_all()
+        cloud.host.set_concurrency(function, limit)
 
 
 def final_state(cloud: LocalCloud, event_id: str, timeout_s: float = FINAL_TIMEOUT_S) -> dict[str, Any]:

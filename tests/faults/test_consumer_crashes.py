@@ -28,7 +28,7 @@ def test_a_consumer_killed_mid_batch_loses_nothing(
     killed = 0
     with visibility(cloud, queue, 3):
         # a batch can be over before the watcher sees it: another command until one kill landed
-        for _ in range(5):
+        for _ in range(10):
             with Killer(cloud, function) as killer:
                 event_id = command(cloud, next(vehicles))
                 landed = killer.wait(timeout_s=15)

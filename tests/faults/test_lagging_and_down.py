@@ -22,7 +22,8 @@ def test_a_paused_persister_is_not_mistaken_for_silent_vehicles(
     the history is complete once the persister runs again."""
     cloud.host.warm("PersisterFunction")
     events = []
-    with paused(cloud, "PersisterFunction"):
+    # a batch handed to a stopped instance times out (10 s) and comes back after the visibility timeout
+    with visibility(cloud, "PersisterQueue", 5), paused(cloud, "PersisterFunction"):
         events = [command(cloud, next(vehicles)) for _ in range(5)]
         for event_id in events:
             state = final_state(cloud, event_id, timeout_s=30)
