@@ -8,6 +8,7 @@ from remote_services.envelope import from_sqs_record
 from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.http import post_json
 from remote_services.obs.logger import Logger
+from remote_services.redelivery import VisibilityBackoff
 from remote_services.settings import env, now_ms
 
 TYPE_CHECKING = False
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 logger = Logger()
 dead_letter = DeadLetterQueue()
+backoff = VisibilityBackoff()
 
 
 def disclosure_record(event: Envelope, reported_ms: int) -> dict[str, Any]:
@@ -47,4 +49,4 @@ def _record(record: dict[str, Any]) -> None:
 
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger, dead_letter)
+    return process_partial_batch(event, _record, context, logger, dead_letter, backoff)

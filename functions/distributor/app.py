@@ -16,6 +16,7 @@ from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.http import PostError, post_json
 from remote_services.obs.logger import Logger
 from remote_services.obs.metrics import Metrics
+from remote_services.redelivery import VisibilityBackoff
 from remote_services.settings import env, env_int, now_ms
 from remote_services.status import is_final
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 logger = Logger()
 dead_letter = DeadLetterQueue()
+backoff = VisibilityBackoff()
 metrics = Metrics(service="")  # dimensions: exactly ServiceType and Colour
 dynamodb = DynamoDB()
 PUSH_TIMEOUT_S = 1.0
@@ -97,4 +99,4 @@ def _record(record: dict[str, Any]) -> None:
 
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger, dead_letter)
+    return process_partial_batch(event, _record, context, logger, dead_letter, backoff)

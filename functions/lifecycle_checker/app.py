@@ -17,6 +17,7 @@ from remote_services.events_table import EventsTable, expires_at, holds, release
 from remote_services.lifecycle import delay_seconds, dump_message, parse_message
 from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.logger import Logger
+from remote_services.redelivery import VisibilityBackoff
 from remote_services.settings import env, env_int, now_ms
 from remote_services.status import FailureReason, Status, is_final, rank
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 logger = Logger()
 dead_letter = DeadLetterQueue()
+backoff = VisibilityBackoff()
 dynamodb = DynamoDB()
 sqs = Sqs()
 sns = Sns()
@@ -90,4 +92,4 @@ def _record(record: dict[str, Any]) -> None:
 
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger, dead_letter)
+    return process_partial_batch(event, _record, context, logger, dead_letter, backoff)

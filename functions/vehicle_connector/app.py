@@ -16,6 +16,7 @@ from remote_services.events_table import EventsTable, expires_at, release_lock
 from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.http import PostError, post_json
 from remote_services.obs.logger import Logger
+from remote_services.redelivery import VisibilityBackoff
 from remote_services.settings import env, env_int, now_ms
 from remote_services.status import FailureReason, Status, is_final, rank
 from remote_services.vehicles import encode_command
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 logger = Logger()
 dead_letter = DeadLetterQueue()
+backoff = VisibilityBackoff()
 dynamodb = DynamoDB()
 sns = Sns()
 
@@ -84,4 +86,4 @@ def _record(record: dict[str, Any]) -> None:
 
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger, dead_letter)
+    return process_partial_batch(event, _record, context, logger, dead_letter, backoff)

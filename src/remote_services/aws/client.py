@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ..backoff import full_jitter
 from . import config
 from .errors import AwsError
 from .sigv4 import amz_date, form_encode, host_header, sign
@@ -65,9 +66,7 @@ class Client:
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: a random delay in [0, min(cap, base * 2**(attempt - 1))] seconds."""
-        import random  # only when retrying: not on the cold-start path
-
-        return random.uniform(0.0, min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1))))
+        return full_jitter(self.backoff_base, attempt - 1, self.backoff_cap)
 
     def parse_error(self, operation: str, response: Response) -> AwsError:
         """The AwsError for a non-2xx response (protocol specific)."""

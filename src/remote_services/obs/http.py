@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 from lambda_runtime import jsonlite
+
+from ..backoff import full_jitter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,12 +23,6 @@ class PostError(Exception):
     def __init__(self, url: str, attempts: int, reason: str, status: int | None = None) -> None:
         super().__init__(f"POST {url} failed after {attempts} attempt(s): {reason}")
         self.url, self.attempts, self.reason, self.status = url, attempts, reason, status
-
-
-def _jitter(base_s: float, attempt: int, cap_s: float) -> float:
-    """Full jitter: uniform(0, min(cap, base * 2**attempt))."""
-    fraction: float = int.from_bytes(os.urandom(2), "big") / 65535
-    return fraction * min(cap_s, base_s * float(2**attempt))
 
 
 def _once(
@@ -72,7 +67,7 @@ def post_json(
     reason, status = "no attempt made", None
     for attempt in range(max(1, attempts)):
         if attempt:
-            time.sleep(_jitter(backoff_s, attempt, max_backoff_s))
+            time.sleep(full_jitter(backoff_s, attempt, max_backoff_s))
         try:
             status, reply = _once(parts, data, all_headers, timeout_s)
         except (OSError, http.client.HTTPException) as exc:

@@ -110,6 +110,7 @@ class Cloud:
             "EVENTS_TOPIC_ARN": self.topic_arn,
             "LIFECYCLE_DELAY_QUEUE_URL": self.delay_queue_url,
             "DEAD_LETTER_QUEUE_URL": self.dlq_url,
+            "SOURCE_QUEUE_URL": self.delay_queue_url,
             "LIFECYCLE_INPUT_QUEUE_URLS": f"{self.outgoing_url},{self.incoming_url}",
         }
 

@@ -168,6 +168,7 @@ def test_environment_variables_of_the_contract() -> None:
         "DEAD_LETTER_QUEUE_URL",
         "LIFECYCLE_INPUT_QUEUE_URLS",
         "LIFECYCLE_MAX_SLACK_MS",
+        "SOURCE_QUEUE_URL",
     }
     seen = set(GLOBAL_FN["Environment"]["Variables"])
     for res in FUNCTIONS.values():

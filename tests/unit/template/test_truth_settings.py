@@ -39,6 +39,16 @@ def test_poison_is_parked_in_the_dlq_the_redrive_policy_uses() -> None:
         assert {"Fn::GetAtt": [redrive, "QueueName"]} in sends, lid
 
 
+def test_a_failed_record_comes_back_with_backoff_from_its_own_queue() -> None:
+    """VisibilityBackoff changes the visibility of failed records on SOURCE_QUEUE_URL: the function's
+    own event-source queue, with the poller permissions on that queue only."""
+    for lid, queue in sqs_triggered().items():
+        props = RESOURCES[lid]["Properties"]
+        assert props["Environment"]["Variables"]["SOURCE_QUEUE_URL"] == {"Ref": queue}, lid
+        pollers = [p["SQSPollerPolicy"]["QueueName"] for p in props["Policies"] if "SQSPollerPolicy" in p]
+        assert pollers == [{"Fn::GetAtt": [queue, "QueueName"]}], lid
+
+
 def test_a_push_lease_ends_before_the_record_comes_back() -> None:
     """The lease outlives a whole push, and ends before SQS redelivers the record: the redelivery of a
     record whose consumer died takes the claim over at once instead of burning a receive."""
