@@ -92,3 +92,39 @@ def test_the_distributor_killed_between_claim_and_answer_still_pushes(
         assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
         push = wait_item(cloud, event_id, lambda i: i["sk"] == "PUSH" and i.get("pushState") == "DONE")
     assert int(push["attempts"]) == 2
+
+
+def test_the_disclosure_module_killed_mid_post_still_discloses(
+    cloud: LocalCloud, vehicles: Iterator[Vehicle]
+) -> None:
+    """The extension module is an SQS consumer too: killed while the authority holds its POST, the
+    record comes back and is disclosed (at least once, under one stable recordId)."""
+    car = next(vehicles)
+    ddb, registry = cloud.client("dynamodb"), cloud.physical("VehicleRegistryTable")
+    key = {"vin": {"S": car.vin}}
+    ddb.update_item(
+        TableName=registry,
+        Key=key,
+        UpdateExpression="SET country = :c",
+        ExpressionAttributeValues={":c": {"S": "FR"}},
+    )
+    try:
+        cloud.disclosure.slow_next(1, 1.5)
+        with visibility(cloud, "DisclosureQueue", 3), Killer(cloud, "DisclosureFunction") as killer:
+            event_id = command(cloud, car, "DOOR_UNLOCK")
+            assert killer.wait()
+            assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
+            final = cloud.disclosure.wait_for(
+                lambda p: p.body.get("eventId") == event_id and p.body.get("status") == "EXECUTED", 60
+            )
+        assert final is not None
+        records = [p.body for p in cloud.disclosure.pushes if p.body.get("eventId") == event_id]
+        assert {r["recordId"] for r in records} >= {f"{event_id}#EXECUTED"}
+        assert all(r["recordId"] == f"{event_id}#{r['status']}" for r in records)
+    finally:
+        ddb.update_item(
+            TableName=registry,
+            Key=key,
+            UpdateExpression="SET country = :c",
+            ExpressionAttributeValues={":c": {"S": car.country}},
+        )
