@@ -20,6 +20,7 @@ EXECUTED = ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
         ("PersisterFunction", "PersisterQueue"),
         ("LifecycleSchedulerFunction", "LifecycleQueue"),
         ("LifecycleCheckerFunction", "LifecycleDelayQueue"),
+        ("VehicleDecoderFunction", "IncomingQueue"),  # the incoming pipe's enrichment
     ],
 )
 def test_a_consumer_killed_mid_batch_loses_nothing(
