@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.provision import Provisioned, provision
+from remote_services.events_table import HISTORY_PREFIX, STATE_SK
 from remote_services.status import RANKS
 from simulator.broker import BrokerMock
 from simulator.fleet import DEFAULT_FLEET, Fleet, load_fleet
@@ -451,15 +452,15 @@ class LocalCloud:
 
     def state(self, event_id: str) -> dict[str, Any] | None:
         """The STATE item of an event, or None."""
-        return next((i for i in self.event_items(event_id) if i.get("sk") == "STATE"), None)
+        return next((i for i in self.event_items(event_id) if i.get("sk") == STATE_SK), None)
 
     def history(self, event_id: str) -> list[str]:
         """The statuses of the event's history entries in time order, as GET returns them: once the
         event is final, the history ends with its final status (later H# items are audit only)."""
         items = self.event_items(event_id)
-        state = next((i for i in items if i.get("sk") == "STATE"), None)
+        state = next((i for i in items if i.get("sk") == STATE_SK), None)
         end = int(state["updatedMs"]) if state and state.get("status") in ("EXECUTED", "FAILED") else None
-        entries = [i for i in items if str(i.get("sk", "")).startswith("H#")]
+        entries = [i for i in items if str(i.get("sk", "")).startswith(HISTORY_PREFIX)]
         hist = sorted(
             (i for i in entries if end is None or int(i.get("updatedMs", 0)) <= end),
             key=lambda i: (int(i.get("updatedMs", 0)), RANKS.get(str(i.get("status")), 9)),

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from remote_services.events_table import HISTORY_PREFIX, STATE_SK
 from remote_services.status import RANKS
 
 if TYPE_CHECKING:
@@ -96,10 +97,10 @@ class Timeline:
                 continue  # late (stale) reports are still recorded for 3 s after the push
             rows = self.cloud.event_items(t.event_id)
             for row in rows:
-                if row.get("sk") == "STATE" and row.get("firstSeenMs") is not None:
+                if row.get("sk") == STATE_SK and row.get("firstSeenMs") is not None:
                     t.first_seen_ms = int(row["firstSeenMs"])
             hist = sorted(
-                (r for r in rows if str(r.get("sk", "")).startswith("H#")),
+                (r for r in rows if str(r.get("sk", "")).startswith(HISTORY_PREFIX)),
                 key=lambda r: (int(r.get("updatedMs", 0)), RANKS.get(str(r.get("status")), 9)),
             )
             for row in hist:
