@@ -61,3 +61,33 @@ def test_the_checker_defers_a_timeout_only_on_its_own_inputs_and_only_for_a_whil
     watched = variables["LIFECYCLE_INPUT_QUEUE_URLS"]["Fn::Join"][1]
     assert watched == [{"Ref": "OutgoingQueue"}, {"Ref": "IncomingQueue"}]
     assert 0 < int(variables["LIFECYCLE_MAX_SLACK_MS"]) <= 60_000
+
+
+def _sort_keys(node: Any) -> list[str]:
+    """Every literal or formatted `sk` value a workflow writes or reads."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "sk" and isinstance(value, dict):
+                found.append(str(value.get("S") or value.get("S.$")))
+            else:
+                found.extend(_sort_keys(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_sort_keys(value))
+    return found
+
+
+def test_the_workflows_and_the_api_use_the_events_tables_keys() -> None:
+    """The ASL and the OpenAPI mapping keep their own copies of the sort keys (they cannot import
+    Python): they must be the ones remote_services.events_table defines."""
+    import json
+
+    from remote_services.events_table import HISTORY_PREFIX, LATE_PREFIX, STATE_SK
+
+    creation = json.loads((ROOT / "statemachines" / "event_creation.asl.json").read_text())
+    incoming = json.loads((ROOT / "statemachines" / "incoming.asl.json").read_text())
+    keys = set(_sort_keys(creation)) | set(_sort_keys(incoming))
+    assert keys == {STATE_SK, f"States.Format('{LATE_PREFIX}{{}}#{{}}', $.item.receivedMs, $.item.status)"}
+    api = (ROOT / "api" / "openapi.yaml").read_text()
+    assert f'$item.sk.S == "{STATE_SK}"' in api and f'$item.sk.S.startsWith("{HISTORY_PREFIX}")' in api
