@@ -370,6 +370,7 @@ class LocalCloud:
                     invocation_type=p.invocation_type,
                     region=self.region,
                     name=p.name,
+                    concurrency=self.poller_concurrency,  # Pipes scales its pollers as Lambda's do
                 ).start()
                 self.pipes.append(runner)
                 self._stack.append(runner.stop)

@@ -34,7 +34,7 @@ def test_the_diagram_draws_every_step_from_the_sources() -> None:
         ("EventCreationStateMachine", "dynamodb:putItem| VehicleLockTable"),
         ("EventCreationStateMachine", "sqs:sendMessage| OutgoingQueue"),
         ("EventsTopic", "final=true, push=true| DistributorQueue"),
-        ("IncomingPipe", "FIRE_AND_FORGET| IncomingStateMachine"),
+        ("IncomingPipe", "REQUEST_RESPONSE| IncomingStateMachine"),
         ("IncomingStateMachine", "sns:publish| EventsTopic"),
         ("VehicleConnectorFunction", "HTTPS POST, 1 s timeout + retry| Broker"),
     }

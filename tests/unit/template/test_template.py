@@ -313,14 +313,14 @@ def test_asl_placeholders_match_the_definition_substitutions(lid: str) -> None:
     assert placeholders == set(props["DefinitionSubstitutions"])
 
 
-def test_incoming_pipe_decodes_then_starts_the_workflow_fire_and_forget() -> None:
+def test_incoming_pipe_decodes_then_runs_the_workflow_synchronously() -> None:
     props = RESOURCES["IncomingPipe"]["Properties"]
     assert getatt_target(props["Source"]) == "IncomingQueue"
     assert props["SourceParameters"]["SqsQueueParameters"]["BatchSize"] == 10
     assert getatt_target(props["Enrichment"]) == "VehicleDecoderFunction"
     assert props["Target"] == {"Ref": "IncomingStateMachine"}
     assert (
-        props["TargetParameters"]["StepFunctionStateMachineParameters"]["InvocationType"] == "FIRE_AND_FORGET"
+        props["TargetParameters"]["StepFunctionStateMachineParameters"]["InvocationType"] == "REQUEST_RESPONSE"
     )
     role = RESOURCES[getatt_target(props["RoleArn"])]
     statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
