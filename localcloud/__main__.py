@@ -7,6 +7,10 @@
 
 Native or not: `--native` / `--no-native`, else the environment variable LOCALCLOUD_NATIVE, else
 NATIVE, else 0 (CPython bootstraps: the fast dev loop).
+
+The API stage is throttled locally (`--api-rate`, `--api-burst`; defaults: what this machine
+finishes with no error, far below the template's ApiThrottleRate/ApiThrottleBurst for AWS); beyond
+it the API answers 429 instead of accepting commands the local cloud cannot finish.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ def _cloud(args: argparse.Namespace, **kw: Any) -> Any:
         time_scale=args.time_scale,
         concurrency=args.concurrency,
         api_port=args.port,
+        api_rate=args.api_rate,
+        api_burst=args.api_burst,
         **kw,
     )
 
@@ -78,6 +84,9 @@ def cmd_demo(args: argparse.Namespace, keep_serving: bool) -> int:
         say(f"  AWS front: {cloud.endpoint_url}   (AWS_ENDPOINT_URL for the aws CLI / boto3)")
         say(f"  logs:      {info['logs']}")
         say(f"  time scale {args.time_scale} (lifecycle timers and simulated vehicles)")
+        throttle = info.get("apiThrottle")
+        if throttle:
+            say(f"  API stage throttle {throttle[0]:g}/s, burst {throttle[1]:g} (beyond it: 429)")
         outcomes = run_demo(cloud, out=say)
         failed = [o for o in outcomes if not o.ok]
         say(f"demo: {len(outcomes) - len(failed)}/{len(outcomes)} expected outcomes happened")
@@ -163,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser, scale: float) -> None:
+        from localcloud.cloud import LOCAL_API_BURST, LOCAL_API_RATE
+
         p.add_argument("--build-dir", default=str(BUILD_DIR))
         p.add_argument(
             "--time-scale",
@@ -178,6 +189,19 @@ def main(argv: list[str] | None = None) -> int:
             default=[],
             metavar="Key=Value",
             help="template parameter override (repeatable)",
+        )
+        p.add_argument(
+            "--api-rate",
+            type=float,
+            default=LOCAL_API_RATE,
+            help="API stage throttle, requests/s (template parameter ApiThrottleRate; default %(default)s, "
+            "what this machine finishes; an explicit --parameter ApiThrottleRate=... wins)",
+        )
+        p.add_argument(
+            "--api-burst",
+            type=int,
+            default=LOCAL_API_BURST,
+            help="API stage throttle burst (template parameter ApiThrottleBurst; default %(default)s)",
         )
         p.add_argument("--native", dest="native", action="store_true", default=None)
         p.add_argument("--no-native", dest="native", action="store_false")
