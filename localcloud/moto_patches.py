@@ -1,4 +1,16 @@
-"""Behaviour-preserving cost patches to moto's SQS (and its clock), applied in-process.
+"""Patches to moto, applied in-process: one that makes it behave as AWS does, and behaviour-preserving
+cost patches to its SQS (and its clock).
+
+Fidelity:
+
+- DynamoDB writes are atomic per item on AWS: a conditional write evaluates its condition and writes
+  as one step. moto does not lock: two conditional UpdateItems on one item from two threads (the
+  local front serves requests on threads) could both see the old item, both pass and both write,
+  so the rank rule of docs/architecture.md ("Every command ends truthfully") could let RUNNING
+  overwrite EXECUTED. Every DynamoDB backend operation now runs under one lock (reads too, so
+  that none sees an item half updated).
+
+Cost:
 
 API::
 
@@ -60,12 +72,47 @@ def apply_moto_patches() -> None:
         if _applied:
             return
         _applied = True
+        _atomic_dynamodb()
         _fast_clock()
         _fast_retention_check()
         _cached_method_names()
         _cached_update_expressions()
         _fast_expression_copy()
         _cheap_branch_thread_names()
+
+
+_DYNAMODB_OPERATIONS = (
+    "put_item",
+    "get_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "batch_write_item",
+    "batch_get_item",
+    "transact_write_items",
+    "transact_get_items",
+)
+
+
+def _atomic_dynamodb() -> None:
+    models = importlib.import_module("moto.dynamodb.models")
+    backend: Any = models.DynamoDBBackend
+    lock = threading.RLock()
+
+    def serialised(method: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        run.__name__ = method.__name__
+        run.__doc__ = method.__doc__
+        return run
+
+    for name in _DYNAMODB_OPERATIONS:
+        method = getattr(backend, name, None)
+        if method is not None:
+            setattr(backend, name, serialised(method))
 
 
 def _fast_clock() -> None:
