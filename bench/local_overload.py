@@ -361,7 +361,10 @@ def plot_overload(result: dict[str, Any], path: Path, title: str) -> None:
     end = result["config"]["duration_s"]
     for ax in (top, bottom):
         ax.axvline(end, color="grey", linestyle="--", linewidth=1)
-    top.text(end, top.get_ylim()[1] * 0.02, " sending stops: drain", fontsize="small", va="bottom")
+        ax.set_xlim(0, max(t[-1] + 2.5, end * 1.1))
+    top.text(
+        end, top.get_ylim()[1] * 0.02, "sending stops, drain ", fontsize="small", va="bottom", ha="right"
+    )
     fig.suptitle(title, fontsize="medium")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
