@@ -7,8 +7,8 @@ Fidelity:
   as one step. moto does not lock: two conditional UpdateItems on one item from two threads (the
   local front serves requests on threads) could both see the old item, both pass and both write,
   so the rank rule of docs/architecture.md ("Every command ends truthfully") could let RUNNING
-  overwrite EXECUTED. Every DynamoDB backend operation now runs under one lock (reads too, so
-  that none sees an item half updated).
+  overwrite EXECUTED. Every DynamoDB request now runs under one lock, its response included (reads
+  too, so that none sees or copies an item half updated).
 
 Cost:
 
@@ -113,6 +113,11 @@ def _atomic_dynamodb() -> None:
         method = getattr(backend, name, None)
         if method is not None:
             setattr(backend, name, serialised(method))
+    # the response handler deep-copies the items it answers with: under the same lock, so that no
+    # copy runs while another request changes the item ("dictionary changed size during iteration")
+    handler: Any = importlib.import_module("moto.dynamodb.responses").DynamoHandler
+    if hasattr(handler, "call_action"):
+        handler.call_action = serialised(handler.call_action)
 
 
 def _fast_clock() -> None:

@@ -17,9 +17,13 @@ APP = "APP"
 VEHICLE = "VEHICLE"
 
 # expectedMs: the longest time we wait in that status for the next status change (before TIMEOUT).
-_QUICK = {"CREATED": 2000, "PENDING": 10000, "RUNNING": 15000}
-_DOORS = {"CREATED": 2000, "PENDING": 10000, "RUNNING": 20000}
-_SLOW = {"CREATED": 2000, "PENDING": 15000, "RUNNING": 60000}
+# CREATED is longer than the creation workflow may run (its TimeoutSeconds, 25 s, under API Gateway's
+# 29 s integration timeout): a CREATED check never races a live workflow, so its TIMEOUT means the
+# workflow died before PENDING (and a slow but healthy creation is never timed out).
+CREATED_MS = 30_000
+_QUICK = {"CREATED": CREATED_MS, "PENDING": 10000, "RUNNING": 15000}
+_DOORS = {"CREATED": CREATED_MS, "PENDING": 10000, "RUNNING": 20000}
+_SLOW = {"CREATED": CREATED_MS, "PENDING": 15000, "RUNNING": 60000}
 
 SERVICES: dict[str, ServiceSpec] = {
     "HORN_BLOW": {

@@ -155,7 +155,7 @@ class EventsTable:
     def claim_push(self, event: Envelope, claim_id: str, now: int, lease_ms: int, expires: int) -> str:
         """Take the push of `event`: "claimed" (push now), "done" (pushed before: a repeat) or "leased"
         (another consumer holds a live claim: retry later). An expired claim (its holder died between
-        the claim and the subscriber's answer) is taken over."""
+        the claim and the subscriber's answer) is taken over, and so is a claim with this `claim_id`."""
         try:
             self.dynamodb.call(
                 "UpdateItem",
@@ -164,8 +164,10 @@ class EventsTable:
                     "Key": self._key(event["eventId"], PUSH_SK),
                     "UpdateExpression": "SET pushState = :claimed, claimId = :c, leaseUntilMs = :lease, "
                     "#status = :status, expiresAt = :exp, attempts = if_not_exists(attempts, :zero) + :one",
+                    # a claim whose lease ended is taken over; our own claim is taken again (a retried
+                    # call whose first attempt was written but not answered)
                     "ConditionExpression": "attribute_not_exists(sk) OR "
-                    "(pushState = :claimed AND leaseUntilMs < :now)",
+                    "(pushState = :claimed AND (leaseUntilMs < :now OR claimId = :c))",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
                         ":claimed": serialize(PUSH_CLAIMED),

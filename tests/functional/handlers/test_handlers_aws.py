@@ -248,7 +248,7 @@ def test_a_claim_outlives_its_consumer_only_until_its_lease_ends(
 # ------------------------------------------------------------------------------------------- lifecycle
 # file -> (failed indexes, scheduled [(event n, expectStatus, expected ms)])
 SCHEDULER: dict[str, tuple[list[int], list[tuple[int, str, int]]]] = {
-    "created": ([], [(30, "CREATED", 2000)]),
+    "created": ([], [(30, "CREATED", 30000)]),
     "pending-and-running": ([], [(31, "PENDING", 15000), (31, "RUNNING", 60000)]),
     "final-is-ignored": ([], []),
     "invalid-vehicle-initiated-running": ([0], []),

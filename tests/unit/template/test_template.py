@@ -319,9 +319,8 @@ def test_incoming_pipe_decodes_then_runs_the_workflow_synchronously() -> None:
     assert props["SourceParameters"]["SqsQueueParameters"]["BatchSize"] == 10
     assert getatt_target(props["Enrichment"]) == "VehicleDecoderFunction"
     assert props["Target"] == {"Ref": "IncomingStateMachine"}
-    assert (
-        props["TargetParameters"]["StepFunctionStateMachineParameters"]["InvocationType"] == "REQUEST_RESPONSE"
-    )
+    target = props["TargetParameters"]["StepFunctionStateMachineParameters"]
+    assert target["InvocationType"] == "REQUEST_RESPONSE"
     role = RESOURCES[getatt_target(props["RoleArn"])]
     statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     log_group = props["LogConfiguration"]["CloudwatchLogsLogDestination"]["LogGroupArn"]
