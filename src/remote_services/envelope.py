@@ -170,11 +170,6 @@ def loads(text: str | bytes | bytearray) -> Any:
         raise ValidationError("body", f"is not valid JSON: {exc}") from None
 
 
-def loads_event(text: str | bytes | bytearray) -> Envelope:
-    """Parse and validate an envelope from JSON text."""
-    return parse_event(loads(text))
-
-
 def dumps(event: Envelope) -> str:
     """Serialise compactly (the SNS message / SQS body)."""
     return jsonlite.dumps(event, separators=(",", ":"), ensure_ascii=False)

@@ -1,4 +1,5 @@
-"""Statuses, failure reasons and the rank rule (a status replaces another only if its rank is higher)."""
+"""Statuses, failure reasons and their ranks (a status replaces another only if its rank is higher:
+the rule is applied where STATE is written, remote_services.events_table and the workflows)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,3 @@ def is_final(status: str) -> bool:
     """True for EXECUTED and FAILED."""
     return status in FINAL_STATUSES
 
-
-def may_replace(current: str | None, new: str) -> bool:
-    """True if `new` may become the current status (no current one, or a strictly higher rank)."""
-    return current is None or RANKS[new] > RANKS[current]

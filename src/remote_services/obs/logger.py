@@ -79,10 +79,6 @@ class Logger:
         """Keys added to every following line."""
         self._keys.update(keys)
 
-    def remove_keys(self, *names: str) -> None:
-        for name in names:
-            self._keys.pop(name, None)
-
     def debug(self, message: object, **extra: Any) -> None:
         if self.level <= 10:
             self._emit("DEBUG", message, extra, None)

@@ -8,7 +8,7 @@ import pytest
 
 from remote_services import catalog
 from remote_services.errors import ValidationError
-from remote_services.status import FAILURE_REASONS, STATUSES, is_final, may_replace, rank
+from remote_services.status import FAILURE_REASONS, STATUSES, is_final, rank
 
 
 def test_ranks_and_finals() -> None:
@@ -17,22 +17,6 @@ def test_ranks_and_finals() -> None:
     assert (
         "TIMEOUT" in FAILURE_REASONS and "BROKER_UNAVAILABLE" in FAILURE_REASONS and len(FAILURE_REASONS) == 7
     )
-
-
-@pytest.mark.parametrize(
-    ("current", "new", "ok"),
-    [
-        (None, "RUNNING", True),
-        ("CREATED", "PENDING", True),
-        ("PENDING", "CREATED", False),  # out of order: never backwards
-        ("EXECUTED", "RUNNING", False),  # a late RUNNING after EXECUTED
-        ("EXECUTED", "FAILED", False),  # first final wins
-        ("RUNNING", "RUNNING", False),  # duplicate
-        ("RUNNING", "FAILED", True),
-    ],
-)
-def test_may_replace(current: str | None, new: str, ok: bool) -> None:
-    assert may_replace(current, new) is ok
 
 
 def test_every_service_type_is_complete() -> None:
