@@ -71,4 +71,5 @@ bench-local: venv
 	$(PY) $(ROOT)/bench/local.py $(ARGS)
 
 clean:
-	rm -rf .aws-sam .cache/native reports/*.png
+	rm -rf .aws-sam .cache/native
+	git -C $(ROOT) clean -qfX reports/  # the ignored (regenerated) pictures; tracked ones stay
