@@ -3,23 +3,19 @@ MessageBody filter selects them) -> a disclosure record POSTed to DISCLOSURE_URL
 
 from __future__ import annotations
 
-from remote_services.dead_letter import DeadLetterQueue
 from remote_services.envelope import from_sqs_record
-from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.http import post_json
 from remote_services.obs.logger import Logger
-from remote_services.redelivery import VisibilityBackoff
 from remote_services.settings import env, now_ms
+from remote_services.sqs_handler import SqsBatchHandler
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from remote_services.typedefs import BatchResponse, Envelope, LambdaContext
+    from remote_services.typedefs import Envelope
 
 logger = Logger()
-dead_letter = DeadLetterQueue()
-backoff = VisibilityBackoff()
 
 
 def disclosure_record(event: Envelope, reported_ms: int) -> dict[str, Any]:
@@ -47,6 +43,4 @@ def _record(record: dict[str, Any]) -> None:
     logger.info(f"disclosed {event['status']}", eventId=event["eventId"], serviceType=event["serviceType"])
 
 
-def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
-    logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger, dead_letter, backoff)
+handler = SqsBatchHandler(_record, logger)

@@ -9,26 +9,22 @@ repeat). A push that finally fails gives the claim back and fails the record (SQ
 from __future__ import annotations
 
 from remote_services.aws import DynamoDB
-from remote_services.dead_letter import DeadLetterQueue
 from remote_services.envelope import from_sqs_record
 from remote_services.events_table import EventsTable, expires_at
-from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.http import PostError, post_json
 from remote_services.obs.logger import Logger
 from remote_services.obs.metrics import Metrics
-from remote_services.redelivery import VisibilityBackoff
 from remote_services.settings import env, env_int, now_ms
+from remote_services.sqs_handler import SqsBatchHandler
 from remote_services.status import is_final
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from remote_services.typedefs import BatchResponse, Envelope, LambdaContext
+    from remote_services.typedefs import Envelope
 
 logger = Logger()
-dead_letter = DeadLetterQueue()
-backoff = VisibilityBackoff()
 metrics = Metrics(service="")  # dimensions: exactly ServiceType and Colour
 dynamodb = DynamoDB()
 PUSH_TIMEOUT_S = 1.0
@@ -97,6 +93,4 @@ def _record(record: dict[str, Any]) -> None:
     logger.info(f"{outcome}: {event['status']}", eventId=event["eventId"], outcome=outcome)
 
 
-def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
-    logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger, dead_letter, backoff)
+handler = SqsBatchHandler(_record, logger)

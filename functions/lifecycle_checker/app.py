@@ -11,14 +11,12 @@
 from __future__ import annotations
 
 from remote_services.aws import DynamoDB, Sns, Sqs
-from remote_services.dead_letter import DeadLetterQueue
 from remote_services.envelope import dumps, loads, sns_attributes, with_status
 from remote_services.events_table import EventsTable, expires_at, holds, release_lock
 from remote_services.lifecycle import delay_seconds, dump_message, parse_message
-from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.logger import Logger
-from remote_services.redelivery import VisibilityBackoff
 from remote_services.settings import env, env_int, now_ms
+from remote_services.sqs_handler import SqsBatchHandler
 from remote_services.status import FailureReason, Status, is_final, rank
 
 TYPE_CHECKING = False
@@ -26,11 +24,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from remote_services.lifecycle import DelayMessage
-    from remote_services.typedefs import BatchResponse, LambdaContext
 
 logger = Logger()
-dead_letter = DeadLetterQueue()
-backoff = VisibilityBackoff()
 dynamodb = DynamoDB()
 sqs = Sqs()
 sns = Sns()
@@ -90,6 +85,4 @@ def _record(record: dict[str, Any]) -> None:
     )
 
 
-def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
-    logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger, dead_letter, backoff)
+handler = SqsBatchHandler(_record, logger)

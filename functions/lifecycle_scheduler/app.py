@@ -4,24 +4,19 @@ updatedMs + expected time (catalog) * LIFECYCLE_TIME_SCALE; SQS delay = min(900,
 from __future__ import annotations
 
 from remote_services.aws import Sqs
-from remote_services.dead_letter import DeadLetterQueue
 from remote_services.envelope import from_sqs_record
 from remote_services.lifecycle import delay_seconds, dump_message, new_message
-from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.logger import Logger
-from remote_services.redelivery import VisibilityBackoff
 from remote_services.settings import env, env_float, now_ms
+from remote_services.sqs_handler import SqsBatchHandler
 from remote_services.status import is_final
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from remote_services.typedefs import BatchResponse, LambdaContext
 
 logger = Logger()
-dead_letter = DeadLetterQueue()
-backoff = VisibilityBackoff()
 sqs = Sqs()
 
 
@@ -38,6 +33,4 @@ def _record(record: dict[str, Any]) -> None:
     )
 
 
-def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
-    logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger, dead_letter, backoff)
+handler = SqsBatchHandler(_record, logger)

@@ -9,15 +9,13 @@ published only if that decision won; the vehicle is freed."""
 from __future__ import annotations
 
 from remote_services.aws import DynamoDB, Sns
-from remote_services.dead_letter import DeadLetterQueue
 from remote_services.envelope import dumps, from_sqs_record, sns_attributes, with_status
 from remote_services.errors import ValidationError
 from remote_services.events_table import EventsTable, expires_at, release_lock
-from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.http import PostError, post_json
 from remote_services.obs.logger import Logger
-from remote_services.redelivery import VisibilityBackoff
 from remote_services.settings import env, env_int, now_ms
+from remote_services.sqs_handler import SqsBatchHandler
 from remote_services.status import FailureReason, Status, is_final, rank
 from remote_services.vehicles import encode_command
 
@@ -25,11 +23,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from remote_services.typedefs import BatchResponse, Envelope, LambdaContext
+    from remote_services.typedefs import Envelope
 
 logger = Logger()
-dead_letter = DeadLetterQueue()
-backoff = VisibilityBackoff()
 dynamodb = DynamoDB()
 sns = Sns()
 
@@ -84,6 +80,4 @@ def _record(record: dict[str, Any]) -> None:
     )
 
 
-def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
-    logger.inject_lambda_context(context)
-    return process_partial_batch(event, _record, context, logger, dead_letter, backoff)
+handler = SqsBatchHandler(_record, logger)
