@@ -109,6 +109,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def bench_cloud(args: argparse.Namespace, build_dir: Path, progress: Any, **throttle: Any) -> LocalCloud:
+    """The local cloud every phase measures (production time scale, the bench's state directory);
+    `throttle`: api_rate/api_burst (None: the template's stage throttle; absent: the local one)."""
+    return LocalCloud(
+        build_dir=build_dir,
+        time_scale=1.0,
+        concurrency=args.concurrency,
+        progress=progress,
+        state_dir=ROOT / ".localcloud" / "bench",
+        **throttle,
+    )
+
+
 def capacity_phases(args: argparse.Namespace, build_dir: Path, report: dict[str, Any], out: Any) -> None:
     """start-up, moto probe, latency, ramp, throughput: on a cloud with the template's stage throttle
     (200/s: no limit here), because they measure what the local cloud itself carries."""
@@ -116,26 +129,10 @@ def capacity_phases(args: argparse.Namespace, build_dir: Path, report: dict[str,
     startups: list[dict[str, Any]] = []
     for k in range(args.startups if "startup" in phases else 0):
         out(f"start-up measurement {k + 1}/{args.startups}")
-        with LocalCloud(
-            build_dir=build_dir,
-            time_scale=1.0,
-            concurrency=args.concurrency,
-            progress=None,
-            state_dir=ROOT / ".localcloud" / "bench",
-            api_rate=None,
-            api_burst=None,
-        ) as c:
+        with bench_cloud(args, build_dir, None, api_rate=None, api_burst=None) as c:
             startups.append({"seconds": c.startup_s, "steps": c.timings})
     out("starting the local cloud for the measurements (the template's stage throttle)")
-    with LocalCloud(
-        build_dir=build_dir,
-        time_scale=1.0,
-        concurrency=args.concurrency,
-        progress=out,
-        state_dir=ROOT / ".localcloud" / "bench",
-        api_rate=None,
-        api_burst=None,
-    ) as cloud:
+    with bench_cloud(args, build_dir, out, api_rate=None, api_burst=None) as cloud:
         report["config"]["capacity_api_throttle"] = cloud.api_throttle
         if "startup" in phases:
             startups.append({"seconds": cloud.startup_s, "steps": cloud.timings})
@@ -190,14 +187,7 @@ def overload_phases(args: argparse.Namespace, build_dir: Path, report: dict[str,
     if args.api_burst is not None:
         throttle_kw["api_burst"] = args.api_burst
     out("starting the local cloud for burst/overload (the local stage throttle)")
-    with LocalCloud(
-        build_dir=build_dir,
-        time_scale=1.0,
-        concurrency=args.concurrency,
-        progress=out,
-        state_dir=ROOT / ".localcloud" / "bench",
-        **throttle_kw,
-    ) as cloud:
+    with bench_cloud(args, build_dir, out, **throttle_kw) as cloud:
         throttle = cloud.api_throttle
         out(f"  API stage throttle: {throttle}")
         pool = VehiclePool(bench_vins(cloud))
