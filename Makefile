@@ -8,7 +8,7 @@ CHECKOV := $(ROOT)/.venv-checkov/bin/checkov
 # checkov offline: no guideline mapping or platform download (BC_SKIP_MAPPING, --skip-download), no
 # update check against PyPI, and a template it cannot parse fails the run instead of passing as empty.
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE CKV_PARSE_ERROR_FAIL=TRUE
-export PYTHONPATH := $(ROOT)/src:$(ROOT)/build/runtime:$(ROOT)
+export PYTHONPATH := $(ROOT)/src:$(ROOT)
 # NATIVE=1: Nuitka-compiled bootstrap (default). NATIVE=0: same handlers under CPython (dev loop).
 NATIVE ?= 1
 export NATIVE

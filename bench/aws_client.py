@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 "AWS_SECRET_ACCESS_KEY": "testing",
                 "AWS_SESSION_TOKEN": "testing-token",
                 "AWS_ENDPOINT_URL": f"http://{host}:{port}",
-                "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("src", "build/runtime", ".")),
+                "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("src", ".")),
             }
         )
         for name in (

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNTIME_DIR = ROOT / "build" / "runtime"
+RUNTIME_DIR = ROOT / "src"  # lambda_runtime (and the domain)
 if str(ROOT) not in sys.path:  # run as a script: make ``bench.*`` importable
     sys.path.insert(0, str(ROOT))
 
@@ -109,13 +109,13 @@ def cpython_artifact(spec: FunctionSpec, root: Path, cache: Path, python: str) -
         print(
             f"  {spec.logical_id}: NATIVE=0 packaging failed ({reason[0]}); using the source tree", flush=True
         )
-    return root, "source tree (PYTHONPATH=src:build/runtime:.)"
+    return root, "source tree (PYTHONPATH=src:.)"
 
 
 def pythonpath_for(artifact: Path, root: Path) -> str:
-    """The NATIVE=0 artifact holds everything; the source tree needs src, the runtime and the root."""
+    """The NATIVE=0 artifact holds everything; the source tree needs src (domain, runtime loop) and root."""
     if artifact == root:
-        return os.pathsep.join(str(p) for p in (root / "src", RUNTIME_DIR, root))
+        return os.pathsep.join(str(p) for p in dict.fromkeys((root / "src", RUNTIME_DIR, root)))
     return str(artifact)
 
 

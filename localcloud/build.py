@@ -25,7 +25,6 @@ SOURCES = (
     "statemachines",
     "api",
     "schemas",
-    "build/runtime",
     "build/native",
     "Makefile",
 )

@@ -43,7 +43,7 @@ ZIP_BUDGET_BYTES = 15 * 1024 * 1024
 KEEP_DISTS = 2
 
 # The packages compiled into the binary, relative to the source root, and their import names.
-SOURCES = {"remote_services": "src/remote_services", "lambda_runtime": "build/runtime/lambda_runtime",
+SOURCES = {"remote_services": "src/remote_services", "lambda_runtime": "src/lambda_runtime",
            "functions": "functions"}
 # Files of build/native that change the binary (the flags live in this file).
 NATIVE_INPUTS = ("package.py", "entry.py", "hypot_shim.c", "lazy_inspect.py", "native_probe.py")
@@ -300,7 +300,7 @@ def run_nuitka(root: Path, work: Path, cache: Path, log: Log) -> Path:
     preflight(env["PATH"], log)
     env.update(write_toolchain(cache / "toolchain"))
     env["NUITKA_CACHE_DIR"] = str(cache / "nuitka")
-    paths = [root / "src", root / "build" / "runtime", root, NATIVE_DIR, cache / "toolchain"]
+    paths = [root / "src", root, NATIVE_DIR, cache / "toolchain"]
     env["PYTHONPATH"] = os.pathsep.join(str(path) for path in paths)
     env.pop("PYTHONSTARTUP", None)
     command = [

@@ -11,7 +11,7 @@ import pytest
 
 from tests.functional.localcloud.lc_support import Cloud, spec
 
-RUNTIME = Path(__file__).resolve().parents[3] / "build" / "runtime" / "lambda_runtime"
+RUNTIME = Path(__file__).resolve().parents[3] / "src" / "lambda_runtime"
 HANDLERS = """
 import os
 
@@ -41,7 +41,7 @@ exec "{python}" -m lambda_runtime "$@"
 @pytest.fixture(scope="module")
 def artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (RUNTIME / "__main__.py").exists():
-        pytest.skip("build/runtime/lambda_runtime is not there")
+        pytest.skip("src/lambda_runtime is not there")
     root = tmp_path_factory.mktemp("artifact")
     shutil.copytree(RUNTIME, root / "lambda_runtime")
     (root / "lc_handlers.py").write_text(HANDLERS)

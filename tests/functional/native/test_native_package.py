@@ -53,9 +53,9 @@ def probe(bootstrap: Path, handler: str, event: Any) -> dict[str, Any]:
 def fixture_root(tmp_path: Path) -> Path:
     """A source root: the real domain package and runtime loop, the fixture handlers."""
     root = tmp_path / "root"
-    (root / "build").mkdir(parents=True)
-    (root / "src").symlink_to(ROOT / "src")
-    (root / "build" / "runtime").symlink_to(ROOT / "build" / "runtime")
+    (root / "src").mkdir(parents=True)
+    for package in ("remote_services", "lambda_runtime"):
+        (root / "src" / package).symlink_to(ROOT / "src" / package)
     (root / "functions").symlink_to(FIXTURE_FUNCTIONS)
     return root
 
@@ -140,8 +140,7 @@ def test_stale_files_are_replaced(fixture_root: Path, tmp_path: Path) -> None:
 def test_a_failed_build_leaves_no_bootstrap_behind(fixture_root: Path, tmp_path: Path) -> None:
     artifacts = tmp_path / "EchoFunction"
     assert package("EchoFunction", artifacts, native="0", root=fixture_root).returncode == 0
-    (fixture_root / "build" / "runtime").unlink()  # the runtime loop is gone: packaging must fail
-    (fixture_root / "build" / "runtime").mkdir()
+    (fixture_root / "src" / "lambda_runtime").unlink()  # the runtime loop is gone: packaging must fail
     result = package("EchoFunction", artifacts, native="0", root=fixture_root)
     assert result.returncode == 1
     assert "ERROR" in result.stderr
@@ -181,7 +180,7 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     root = tmp_path_factory.mktemp("snapshot")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for relative in ("src/remote_services", "build/runtime/lambda_runtime", "functions"):
+    for relative in ("src/remote_services", "src/lambda_runtime", "functions"):
         shutil.copytree(ROOT / relative, root / relative, ignore=ignore)
     return root
 

@@ -17,7 +17,7 @@ import pytest
 
 from bench import coldstart
 
-RUNTIME = Path(coldstart.__file__).resolve().parent.parent / "build" / "runtime"
+RUNTIME = Path(coldstart.__file__).resolve().parent.parent / "src"
 
 TEMPLATE = """\
 AWSTemplateFormatVersion: "2010-09-09"

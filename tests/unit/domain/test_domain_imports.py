@@ -39,7 +39,7 @@ NOT_AT_INIT = ["http.client", "ssl", "email", "traceback"]  # imported on first 
 
 def imported(module: str) -> set[str]:
     code = f"import sys, json; import {module}; print(json.dumps(sorted(sys.modules)))"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("src", "build/runtime", "."))}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("src", "."))}
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -28,7 +28,7 @@ def runtime_env(api_address: str | None, handler: str, **extra: str) -> dict[str
     """A Lambda-like environment for the runtime subprocess."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("src", "build/runtime", ".")),
+        "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("src", ".")),
         "_HANDLER": handler,
         "AWS_LAMBDA_FUNCTION_NAME": "runtime-test",
         "AWS_LAMBDA_FUNCTION_VERSION": "7",
