@@ -32,6 +32,7 @@ $(ROOT)/.venv-checkov/.installed: requirements-checkov.txt
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	cd $(ROOT) && $(VENV)/bin/lint-imports --no-logo  # import contracts: pyproject.toml [tool.importlinter]
 typecheck: venv
 	$(VENV)/bin/mypy src build functions localcloud simulator bench tests docs
 # checkov over template.yaml (the cloudformation framework also reads the AWS::Serverless::*

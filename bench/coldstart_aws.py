@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
+
 # On-demand duration price per GB-second (first tier, us-east-1 / eu-west-1), by architecture.
 PRICE_PER_GB_SECOND_USD: dict[str, float] = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
 NONCE_VARIABLE = "COLDSTART_NONCE"
@@ -231,7 +233,6 @@ def run_aws(stack: str, region: str | None, invokes: int, out: Path) -> int:
     except ImportError:
         print("AWS mode needs boto3 (make venv)")
         return 2
-    from bench.coldstart import ROOT
     from bench.coldstart_template import discover, folder_for, sample_event
 
     session = boto3.Session(region_name=region)
