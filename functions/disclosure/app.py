@@ -3,10 +3,11 @@ MessageBody filter selects them) -> a disclosure record POSTed to DISCLOSURE_URL
 
 from __future__ import annotations
 
+from remote_services.clock import now_ms
 from remote_services.envelope import from_sqs_record
-from remote_services.obs.http import post_json
+from remote_services.http_post import post_json
 from remote_services.obs.logger import Logger
-from remote_services.settings import env, now_ms
+from remote_services.settings import env
 from remote_services.sqs_handler import SqsBatchHandler
 
 TYPE_CHECKING = False

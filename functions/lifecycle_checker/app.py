@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 from remote_services.aws import DynamoDB, Sns, Sqs
+from remote_services.clock import now_ms
 from remote_services.envelope import dumps, loads, sns_attributes, with_status
 from remote_services.events_table import EventsTable, expires_at, holds, release_lock
 from remote_services.lifecycle import delay_seconds, dump_message, parse_message
 from remote_services.obs.logger import Logger
-from remote_services.settings import env, env_int, now_ms
+from remote_services.settings import env, env_int
 from remote_services.sqs_handler import SqsBatchHandler
 from remote_services.status import FailureReason, Status, is_final, rank
 

@@ -4,10 +4,11 @@ updatedMs + expected time (catalog) * LIFECYCLE_TIME_SCALE; SQS delay = min(900,
 from __future__ import annotations
 
 from remote_services.aws import Sqs
+from remote_services.clock import now_ms
 from remote_services.envelope import from_sqs_record
 from remote_services.lifecycle import delay_seconds, dump_message, new_message
 from remote_services.obs.logger import Logger
-from remote_services.settings import env, env_float, now_ms
+from remote_services.settings import env, env_float
 from remote_services.sqs_handler import SqsBatchHandler
 from remote_services.status import is_final
 

@@ -8,10 +8,11 @@ Idempotent: a repeated history item is success."""
 from __future__ import annotations
 
 from remote_services.aws import DynamoDB
+from remote_services.clock import now_ms
 from remote_services.envelope import from_sqs_record
 from remote_services.events_table import EventsTable, expires_at, release_lock
 from remote_services.obs.logger import Logger
-from remote_services.settings import env, env_int, now_ms
+from remote_services.settings import env, env_int
 from remote_services.sqs_handler import SqsBatchHandler
 from remote_services.status import is_final
 

@@ -9,12 +9,13 @@ published only if that decision won; the vehicle is freed."""
 from __future__ import annotations
 
 from remote_services.aws import DynamoDB, Sns
+from remote_services.clock import now_ms
 from remote_services.envelope import dumps, from_sqs_record, sns_attributes, with_status
 from remote_services.errors import ValidationError
 from remote_services.events_table import EventsTable, expires_at, release_lock
-from remote_services.obs.http import PostError, post_json
+from remote_services.http_post import PostError, post_json
 from remote_services.obs.logger import Logger
-from remote_services.settings import env, env_int, now_ms
+from remote_services.settings import env, env_int
 from remote_services.sqs_handler import SqsBatchHandler
 from remote_services.status import FailureReason, Status, is_final, rank
 from remote_services.vehicles import encode_command

@@ -13,7 +13,6 @@ Every entry carries ``expiresAt`` (epoch s, the events table's TTL) for the item
 from __future__ import annotations
 
 from lambda_runtime import jsonlite
-
 from remote_services.errors import DecodeError, ValidationError
 from remote_services.events_table import expires_at
 from remote_services.obs.logger import Logger

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 
 class ConfigError(RuntimeError):
@@ -33,7 +32,3 @@ def env_int(name: str, default: int) -> int:
     except ValueError:
         raise ConfigError(f"environment variable {name} must be an integer, got {text!r}") from None
 
-
-def now_ms() -> int:
-    """Wall clock, epoch milliseconds."""
-    return time.time_ns() // 1_000_000

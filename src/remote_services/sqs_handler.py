@@ -8,7 +8,7 @@ contract, poison parked in the DLQ at once and transient failures coming back wi
 from __future__ import annotations
 
 from .dead_letter import DeadLetterQueue
-from .obs.batch import process_partial_batch
+from .partial_batch import process_partial_batch
 from .redelivery import VisibilityBackoff
 
 TYPE_CHECKING = False
@@ -31,6 +31,4 @@ class SqsBatchHandler:
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> BatchResponse:
         self.logger.inject_lambda_context(context)
-        return process_partial_batch(
-            event, self.record_handler, context, self.logger, self.dead_letter, self.backoff
-        )
+        return process_partial_batch(event, self.record_handler, self.logger, self.dead_letter, self.backoff)

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+
 from lambda_runtime.client import HttpConnection, RuntimeApiError
 
 

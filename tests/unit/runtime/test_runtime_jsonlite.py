@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+
 from lambda_runtime import jsonlite
 
 VALUES: list[object] = [

@@ -3,15 +3,15 @@ plus fail-fast for poison: a record that can never succeed goes to its DLQ on th
 
 from __future__ import annotations
 
-from ..errors import DomainError
+from .errors import DomainError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from ..typedefs import BatchResponse, LambdaContext
-    from .logger import Logger
+    from .obs.logger import Logger
+    from .typedefs import BatchResponse
 
     # (record, the permanent error) -> None; raises if the record could not be parked
     DeadLetter = Callable[[dict[str, Any], Exception], None]
@@ -27,7 +27,6 @@ def is_permanent(exc: Exception) -> bool:
 def process_partial_batch(
     event: Any,
     record_handler: Callable[[dict[str, Any]], object],
-    context: LambdaContext | None = None,
     logger: Logger | None = None,
     dead_letter: DeadLetter | None = None,
     backoff: Backoff | None = None,

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from remote_services.obs.batch import process_partial_batch
 from remote_services.obs.logger import Logger
+from remote_services.partial_batch import process_partial_batch
 
 
 def sqs_event(*bodies: str) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def handler(record: dict[str, Any]) -> None:
 
 def test_only_failed_records_are_reported() -> None:
     buf = io.StringIO()
-    result = process_partial_batch(sqs_event("ok", "bad", "ok", "worse"), handler, None, Logger(stream=buf))
+    result = process_partial_batch(sqs_event("ok", "bad", "ok", "worse"), handler, Logger(stream=buf))
     assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-3"}]}
     logged = [json.loads(line) for line in buf.getvalue().splitlines()]
     assert [line["messageId"] for line in logged if line["level"] == "ERROR"] == ["m-1", "m-3"]

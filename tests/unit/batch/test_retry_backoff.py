@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from remote_services.errors import ValidationError
-from remote_services.obs.batch import process_partial_batch
+from remote_services.partial_batch import process_partial_batch
 from remote_services.redelivery import MAX_DELAY_S, VisibilityBackoff, delay_s
 
 

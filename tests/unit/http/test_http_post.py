@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from remote_services.obs.http import PostError, post_json
+from remote_services.http_post import PostError, post_json
 from tests.functional.handlers.http_fakes import RecordingServer
 
 
