@@ -31,7 +31,7 @@ m0 = len(sys.modules)
 t1 = time.perf_counter()
 {create}
 t2 = time.perf_counter()
-key = {{"eventId": {{"S": "e1"}}, "sk": {{"S": "STATE"}}}}
+key = {{"eventId": {{"S": "e1"}}, "sk": {{"S": "ITEM"}}}}
 r = {call}
 t3 = time.perf_counter()
 r = {call}
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             BillingMode="PAY_PER_REQUEST",
         )
         ddb.put_item(
-            TableName=TABLE, Item={"eventId": {"S": "e1"}, "sk": {"S": "STATE"}, "status": {"S": "EXECUTED"}}
+            TableName=TABLE, Item={"eventId": {"S": "e1"}, "sk": {"S": "ITEM"}, "status": {"S": "EXECUTED"}}
         )
 
         samples: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}

@@ -11,6 +11,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped, unused-ignore]
 
 from localcloud.cloud import LocalCloud
+from remote_services.events_table import STATE_SK
 
 
 def read_states(cloud: LocalCloud, event_ids: Iterable[str]) -> dict[str, dict[str, Any] | None]:
@@ -21,7 +22,7 @@ def read_states(cloud: LocalCloud, event_ids: Iterable[str]) -> dict[str, dict[s
     plain = TypeDeserializer()
 
     def get(eid: str) -> dict[str, Any] | None:
-        key = {"eventId": {"S": eid}, "sk": {"S": "STATE"}}
+        key = {"eventId": {"S": eid}, "sk": {"S": STATE_SK}}
         item = ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
         return {k: plain.deserialize(v) for k, v in item.items()} if item else None
 
