@@ -1,89 +1,28 @@
-"""lifecycle_checker (delay queue): a command must leave `expectStatus` by `dueMs`, or it times out.
-
-- before `dueMs`: re-delay (SQS caps a delay at 900 s);
-- STATE moved past `expectStatus` (or is final): the check is dropped;
-- our own inputs are behind (messages waiting or in flight on the outgoing or incoming queue: the
-  command may not have left, or the vehicle's answer may not be read yet): re-check in 1 s, for at most
-  LIFECYCLE_MAX_SLACK_MS past `dueMs`, so a timeout means the vehicle did not answer;
-- else decide FAILED/TIMEOUT on STATE (rank condition, `updatedMs = dueMs`: a retry decides the same),
-  publish it only if that decision won, and free the vehicle."""
+"""lifecycle_checker (delay queue): a command must leave `expectStatus` by `dueMs`, or it times out
+(remote_services.lifecycle_check: re-delay, drop, wait for our own backlog, or decide TIMEOUT)."""
 
 from __future__ import annotations
 
 from remote_services.aws import DynamoDB, Sns, Sqs
-from remote_services.clock import now_ms
-from remote_services.envelope import dumps, loads, sns_attributes, with_status
-from remote_services.events_table import EventsTable, expires_at, holds, release_lock
-from remote_services.lifecycle import delay_seconds, dump_message, parse_message
+from remote_services.envelope import loads
+from remote_services.lifecycle import parse_message
+from remote_services.lifecycle_check import LifecycleCheck
 from remote_services.obs.logger import Logger
-from remote_services.settings import env, env_int
 from remote_services.sqs_handler import SqsBatchHandler
-from remote_services.status import FailureReason, Status, is_final, rank
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from remote_services.lifecycle import DelayMessage
-
 logger = Logger()
-dynamodb = DynamoDB()
-sqs = Sqs()
-sns = Sns()
-BACKLOG_RECHECK_S = 1
-_BACKLOG_ATTRIBUTES = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-
-
-def inputs_backlog() -> int:
-    """Messages waiting or in flight on the queues that feed STATE (LIFECYCLE_INPUT_QUEUE_URLS)."""
-    total = 0
-    for url in filter(None, (env("LIFECYCLE_INPUT_QUEUE_URLS").split(","))):
-        attributes = sqs.call(
-            "GetQueueAttributes", {"QueueUrl": url.strip(), "AttributeNames": _BACKLOG_ATTRIBUTES}
-        )
-        for value in (attributes.get("Attributes") or {}).values():
-            total += int(value)
-    return total
-
-
-def check(message: DelayMessage) -> str:
-    """Handle one delay-queue message; returns "redelayed", "moved-on", "waiting-for-inputs",
-    "timed-out" or "lost-race" (another decision reached STATE first)."""
-    event, expect, due = message["event"], message["expectStatus"], message["dueMs"]
-    now = now_ms()
-    if now < due:
-        sqs.send_message(env("LIFECYCLE_DELAY_QUEUE_URL"), dump_message(message), delay_seconds(due, now))
-        return "redelayed"
-    table = EventsTable(dynamodb, env("EVENTS_TABLE"))
-    failed = with_status(event, Status.FAILED, max(due, event["updatedMs"]), FailureReason.TIMEOUT)
-    current = table.read_state(event["eventId"])
-    if not holds(current, failed):
-        if current is not None and (is_final(current["status"]) or current["statusRank"] > rank(expect)):
-            return "moved-on"
-        if (
-            expect != Status.CREATED
-            and now < due + env_int("LIFECYCLE_MAX_SLACK_MS", 30_000)
-            and inputs_backlog()
-        ):
-            sqs.send_message(env("LIFECYCLE_DELAY_QUEUE_URL"), dump_message(message), BACKLOG_RECHECK_S)
-            return "waiting-for-inputs"
-        if not table.decide(failed, rank(expect), expires_at(now, env_int("EVENT_TTL_DAYS", 30))):
-            return "lost-race"
-    sns.publish(env("EVENTS_TOPIC_ARN"), dumps(failed), sns_attributes(failed))
-    if event["source"] == "APP":
-        release_lock(dynamodb, env("LOCK_TABLE"), event["vin"], event["eventId"])
-    return "timed-out"
+lifecycle = LifecycleCheck(DynamoDB(), Sqs(), Sns())
 
 
 def _record(record: dict[str, Any]) -> None:
     message = parse_message(loads(record.get("body") or ""))
-    outcome = check(message)
-    logger.info(
-        f"lifecycle check: {outcome}",
-        eventId=message["event"]["eventId"],
-        outcome=outcome,
-        expectStatus=message["expectStatus"],
-    )
+    outcome = lifecycle.check(message)
+    event_id, expect = message["event"]["eventId"], message["expectStatus"]
+    logger.info(f"lifecycle check: {outcome}", eventId=event_id, outcome=outcome, expectStatus=expect)
 
 
 handler = SqsBatchHandler(_record, logger)

@@ -1,24 +1,13 @@
-"""vehicle_decoder (Pipes enrichment): SQS records -> one entry per record, for the incoming workflow:
-
-- ``update``: a report on a command (it names the event id), with ``statusRank`` for the STATE
-  condition; the workflow applies it only if the event's VIN is the reporting vehicle's;
-- ``vehicle-event``: an event the vehicle raised itself (only service types the catalog marks as
-  vehicle-initiated, e.g. THEFT_ALARM) with a stable event id (VIN, type, the vehicle's timestamp),
-  so a repeated message is the same event;
-- ``undecodable``: anything else, with ``reason`` and ``error``: the workflow parks it in the incoming
-  DLQ (nothing is lost). It never raises for a bad record.
-Every entry carries ``expiresAt`` (epoch s, the events table's TTL) for the items the workflow writes.
-"""
+"""vehicle_decoder (Pipes enrichment): the SQS records of vehicle reports -> one entry per record for
+the incoming workflow: ``update``, ``vehicle-event`` or ``undecodable`` (remote_services.incoming).
+It never raises for a bad record: the workflow parks an undecodable one in the incoming DLQ."""
 
 from __future__ import annotations
 
-from lambda_runtime import jsonlite
-from remote_services.errors import DecodeError, ValidationError
-from remote_services.events_table import expires_at
+from remote_services.errors import ValidationError
+from remote_services.incoming import decode_record
 from remote_services.obs.logger import Logger
 from remote_services.settings import env_int
-from remote_services.status import rank
-from remote_services.vehicles import decode_vehicle_message
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,67 +18,16 @@ if TYPE_CHECKING:
 logger = Logger()
 
 
-def _received_ms(message: dict[str, Any], record: object) -> int:
-    """The broker's receivedMs; else the queue's SentTimestamp."""
-    value = message.get("receivedMs")
-    if value is None and isinstance(record, dict):
-        sent = (record.get("attributes") or {}).get("SentTimestamp")
-        value = int(sent) if isinstance(sent, str) and sent.isdigit() else None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise DecodeError(f"receivedMs must be a non-negative integer (epoch ms), got {value!r}")
-    return value
-
-
-def _undecodable(reason: str, error: str, body: object, record: object) -> dict[str, Any]:
-    return {
-        "kind": "undecodable",
-        "reason": reason,
-        "error": error,
-        "body": body if isinstance(body, str) else jsonlite.dumps(record),
-    }
-
-
-def decode_record(record: object) -> dict[str, Any]:
-    """One Pipes SQS record -> {"kind": "update" | "vehicle-event", ...} or {"kind": "undecodable", ...}."""
-    body = record.get("body") if isinstance(record, dict) else None
-    try:
-        if not isinstance(body, str):
-            raise DecodeError("the record has no string body")
-        try:
-            message = jsonlite.loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise DecodeError(f"body is not JSON: {type(exc).__name__}: {exc}") from None
-        if not isinstance(message, dict) or "topic" not in message or "payload" not in message:
-            raise DecodeError('body must be {"topic", "payload", "receivedMs"}')
-        update = decode_vehicle_message(message["topic"], message["payload"])
-        received_ms = _received_ms(message, record)
-    except (DecodeError, ValidationError) as exc:
-        return _undecodable("UNDECODABLE", str(exc), body, record)
-    entry: dict[str, Any] = {
-        **update,
-        "receivedMs": received_ms,
-        "expiresAt": expires_at(received_ms, env_int("EVENT_TTL_DAYS", 30)),
-    }
-    # decode_vehicle_message guarantees: an event id on a command report, none on a vehicle-initiated one
-    if "eventId" in update:
-        return {"kind": "update", **entry, "statusRank": rank(update["status"])}
-    event_id = f"{update['vin']}-{update['serviceType']}-{update['vehicleTs']}"
-    return {"kind": "vehicle-event", **entry, "eventId": event_id}
-
-
 def handler(event: list[Any], context: LambdaContext) -> list[dict[str, Any]]:
     logger.inject_lambda_context(context)
     if not isinstance(event, list):
-        raise ValidationError(
-            "event", f"must be the list of SQS records Pipes sends, got {type(event).__name__}"
-        )
-    out = [decode_record(record) for record in event]
+        got = type(event).__name__
+        raise ValidationError("event", f"must be the list of SQS records Pipes sends, got {got}")
+    out = [decode_record(record, env_int("EVENT_TTL_DAYS", 30)) for record in event]
     for record, result in zip(event, out, strict=True):
         if result["kind"] == "undecodable":
             message_id = record.get("messageId") if isinstance(record, dict) else None
-            logger.warning(
-                f"vehicle message parked ({result['reason']}): {result['error']}",
-                messageId=message_id,
-                reason=result["reason"],
-            )
+            reason = result["reason"]
+            text = f"vehicle message parked ({reason}): {result['error']}"
+            logger.warning(text, messageId=message_id, reason=reason)
     return out

@@ -14,8 +14,8 @@ Items of one event (partition key ``eventId``, sort key ``sk``):
 
 from __future__ import annotations
 
+from .attribute_values import from_item, serialize, to_item
 from .aws import ConditionalCheckFailed
-from .aws.attrs import from_item, serialize, to_item
 from .status import rank
 
 TYPE_CHECKING = False

@@ -9,8 +9,8 @@ from typing import Any
 import boto3  # type: ignore[import-untyped]
 import pytest
 
+from remote_services.attribute_values import from_item, to_item
 from remote_services.aws import AwsError, ConditionalCheckFailed, DynamoDB, Sns, Sqs
-from remote_services.aws.attrs import from_item, to_item
 
 
 def _boto(service: str) -> Any:

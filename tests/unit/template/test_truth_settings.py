@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.distributor.app import LEASE_MS, PUSH_ATTEMPTS, PUSH_TIMEOUT_S
+from remote_services.push import LEASE_MS, PUSH_ATTEMPTS, PUSH_TIMEOUT_S
 from tests.unit.template.cfn_yaml import ROOT, load
 
 TEMPLATE = load(ROOT / "template.yaml")

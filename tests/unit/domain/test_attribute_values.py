@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from remote_services.aws.attrs import deserialize, from_item, serialize, to_item
+from remote_services.attribute_values import deserialize, from_item, serialize, to_item
 
 
 def test_serialize_each_type() -> None:
