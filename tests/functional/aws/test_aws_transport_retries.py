@@ -11,7 +11,7 @@ from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
 from botocore.credentials import Credentials as BotoCredentials  # type: ignore[import-untyped]
 
 from remote_services.aws import AwsError, ConditionalCheckFailed, Credentials, DynamoDB, Sns, Sqs
-from tests.functional.aws.aws_fakes import Script, ScriptedServer, SilentServer, closed_port_url
+from tests.functional.aws.aws_fakes import Script, SilentServer, closed_port_url, scripted
 
 CREDS = Credentials("AKIDTEST", "secret/key+x", "session-token-1")
 OK_JSON: Script = (200, {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "R-OK"}, b"{}")
@@ -41,20 +41,20 @@ def ddb(url: str, **kwargs: float) -> DynamoDB:
 
 def test_throttling_then_success_is_retried() -> None:
     throttle = json_error(400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException")
-    with ScriptedServer([throttle, OK_JSON]) as server:
+    with scripted([throttle, OK_JSON]) as server:
         assert ddb(server.url).call("GetItem", {"TableName": "t"}) == {}
     assert len(server.requests) == 2
     assert [r.headers["x-amz-target"] for r in server.requests] == ["DynamoDB_20120810.GetItem"] * 2
 
 
 def test_5xx_twice_then_success_uses_three_attempts() -> None:
-    with ScriptedServer([json_error(500, "InternalServerError"), (503, {}, b"busy"), OK_JSON]) as server:
+    with scripted([json_error(500, "InternalServerError"), (503, {}, b"busy"), OK_JSON]) as server:
         assert ddb(server.url).call("Query", {"TableName": "t"}) == {}
     assert len(server.requests) == 3
 
 
 def test_5xx_forever_gives_up_after_max_attempts_with_a_clear_error() -> None:
-    server = ScriptedServer([json_error(500, "InternalServerError", "we are down")])
+    server = scripted([json_error(500, "InternalServerError", "we are down")])
     with server, pytest.raises(AwsError) as info:
         ddb(server.url).call("Query", {"TableName": "t"})
     err = info.value
@@ -70,7 +70,7 @@ def test_5xx_forever_gives_up_after_max_attempts_with_a_clear_error() -> None:
 
 
 def test_max_attempts_is_configurable() -> None:
-    with ScriptedServer([json_error(400, "ThrottlingException")]) as server, pytest.raises(AwsError):
+    with scripted([json_error(400, "ThrottlingException")]) as server, pytest.raises(AwsError):
         ddb(server.url, max_attempts=5).call("Query", {})
     assert len(server.requests) == 5
 
@@ -84,7 +84,7 @@ def test_max_attempts_is_configurable() -> None:
     ],
 )
 def test_client_errors_are_never_retried(type_: str) -> None:
-    with ScriptedServer([json_error(400, type_), OK_JSON]) as server, pytest.raises(AwsError) as info:
+    with scripted([json_error(400, type_), OK_JSON]) as server, pytest.raises(AwsError) as info:
         ddb(server.url).call("PutItem", {"TableName": "t"})
     assert len(server.requests) == 1
     assert info.value.code == type_.rsplit("#", 1)[1]
@@ -111,7 +111,7 @@ def test_connection_refused_is_retried_then_reported() -> None:
 
 
 def test_one_kept_alive_connection_is_reused() -> None:
-    with ScriptedServer([OK_JSON]) as server:
+    with scripted([OK_JSON]) as server:
         client = ddb(server.url)
         for _ in range(3):
             client.call("GetItem", {})
@@ -120,7 +120,7 @@ def test_one_kept_alive_connection_is_reused() -> None:
 
 
 def test_dropped_keep_alive_connection_reconnects_without_an_error() -> None:
-    with ScriptedServer([OK_JSON], drop_connections=True) as server:
+    with scripted([OK_JSON], drop_connections=True) as server:
         client = ddb(server.url, max_attempts=1)
         for _ in range(3):
             assert client.call("GetItem", {}) == {}
@@ -134,7 +134,7 @@ def test_sns_xml_throttling_is_retried_and_not_found_is_not() -> None:
         {},
         b"<ErrorResponse><Error><Code>Throttling</Code><Message>Rate</Message></Error></ErrorResponse>",
     )
-    with ScriptedServer([throttled, SNS_OK]) as server:
+    with scripted([throttled, SNS_OK]) as server:
         sns = Sns(region="eu-west-1", endpoint_url=server.url, credentials=CREDS, backoff_base=0.001)
         assert sns.publish("arn:aws:sns:eu-west-1:1:t", "m", {"status": "EXECUTED"}) == "mid-1"
     assert len(server.requests) == 2
@@ -144,7 +144,7 @@ def test_sns_xml_throttling_is_retried_and_not_found_is_not() -> None:
         b"<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code><Message>Topic does not exist"
         b"</Message></Error><RequestId>rid-9</RequestId></ErrorResponse>",
     )
-    with ScriptedServer([missing, SNS_OK]) as server:
+    with scripted([missing, SNS_OK]) as server:
         sns = Sns(region="eu-west-1", endpoint_url=server.url, credentials=CREDS, backoff_base=0.001)
         with pytest.raises(AwsError) as info:
             sns.publish("arn:aws:sns:eu-west-1:1:t", "m", {})
@@ -155,7 +155,7 @@ def test_sns_xml_throttling_is_retried_and_not_found_is_not() -> None:
 
 
 def test_invalid_success_body_is_a_clear_error() -> None:
-    with ScriptedServer([(200, {}, b"<html>not json</html>")]) as server, pytest.raises(AwsError) as info:
+    with scripted([(200, {}, b"<html>not json</html>")]) as server, pytest.raises(AwsError) as info:
         ddb(server.url).call("GetItem", {})
     assert info.value.code == "InvalidResponse" and len(server.requests) == 1
 
@@ -178,12 +178,12 @@ def _botocore_authorization(recorded_headers: dict[str, str], body: bytes, url: 
 
 def test_requests_on_the_wire_are_signed_exactly_as_botocore_signs_them() -> None:
     sqs_ok: Script = (200, {}, b'{"MessageId":"m-1","MD5OfMessageBody":"x"}')
-    with ScriptedServer([OK_JSON]) as server:
+    with scripted([OK_JSON]) as server:
         ddb(server.url).call("PutItem", {"TableName": "t", "Item": {"k": {"S": "Grüße 🚗"}}})
-        with ScriptedServer([sqs_ok]) as sqs_server:
+        with scripted([sqs_ok]) as sqs_server:
             sqs = Sqs(region="eu-west-1", endpoint_url=sqs_server.url, credentials=CREDS)
             assert sqs.send_message("http://q/1/q", "héllo", delay_seconds=5, attributes={"a": "b"}) == "m-1"
-        with ScriptedServer([SNS_OK]) as sns_server:
+        with scripted([SNS_OK]) as sns_server:
             sns = Sns(region="eu-west-1", endpoint_url=sns_server.url, credentials=CREDS)
             sns.publish(
                 "arn:aws:sns:eu-west-1:1:t", '{"é": "🚗 & ="}', {"status": "EXECUTED", "final": "true"}
@@ -209,7 +209,7 @@ def test_requests_on_the_wire_are_signed_exactly_as_botocore_signs_them() -> Non
 
 
 def test_backoff_is_full_jitter_capped_and_sleeps_between_attempts() -> None:
-    with ScriptedServer([json_error(400, "ThrottlingException")]) as server:
+    with scripted([json_error(400, "ThrottlingException")]) as server:
         client = DynamoDB(
             region="eu-west-1",
             endpoint_url=server.url,
@@ -234,7 +234,7 @@ def test_a_client_made_early_follows_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDENV")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secretenv")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "tokenenv")
-    with ScriptedServer([OK_JSON]) as server:
+    with scripted([OK_JSON]) as server:
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.url)
         monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # the service-specific one wins
         client.call("GetItem", {})

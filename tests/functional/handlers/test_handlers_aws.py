@@ -20,8 +20,8 @@ from functions.vehicle_connector.app import handler as connector
 from remote_services.envelope import dumps, new_event, parse_event
 from remote_services.vehicles import decode_command
 from tests.functional.handlers.conftest import Cloud, Context, event_files, load
-from tests.functional.handlers.http_fakes import RecordingServer
 from tests.functional.handlers.make_events import VIN_FR, VIN_G1, VIN_G2, eid
+from tests.support.http_fake import FakeHttpServer
 
 DAY_S = 86400
 
@@ -177,7 +177,7 @@ def test_distributor(
 ) -> None:
     want_parked, want_pushes = DISTRIBUTOR[path.stem]
     event = load(path)
-    with RecordingServer() as subscriber:
+    with FakeHttpServer() as subscriber:
         monkeypatch.setenv("SUBSCRIBER_URL", subscriber.url)
         result = distributor(event, Context())
     assert result == {"batchItemFailures": []}
@@ -228,11 +228,11 @@ def test_distributor_releases_the_claim_when_the_push_fails(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = load(next(p for p in event_files("distributor") if p.stem == "executed"))
-    with RecordingServer() as subscriber:
+    with FakeHttpServer() as subscriber:
         monkeypatch.setenv("SUBSCRIBER_URL", subscriber.url)
         subscriber.default = 503
         assert failures(distributor(event, Context()), event) == [0]  # SQS will retry it (then the DLQ)
-        assert subscriber.requests == 3
+        assert len(subscriber.requests) == 3
         claim = cloud.items(eid(20))["PUSH"]
         assert claim["pushState"]["S"] == "CLAIMED" and claim["leaseUntilMs"]["N"] == "0"  # given back
         subscriber.default = 200
@@ -261,7 +261,7 @@ def test_a_claim_outlives_its_consumer_only_until_its_lease_ends(
     """Crash between claim and push: the redelivered record waits for the lease, then pushes (same id)."""
     event = load(next(p for p in event_files("distributor") if p.stem == "executed"))
     now = int(time.time() * 1000)
-    with RecordingServer() as subscriber:
+    with FakeHttpServer() as subscriber:
         monkeypatch.setenv("SUBSCRIBER_URL", subscriber.url)
         _claim(cloud, eid(20), "CLAIMED", now + 60_000)
         assert failures(distributor(event, Context()), event) == [0]  # live lease: retried later
@@ -433,7 +433,7 @@ CONNECTOR: dict[str, tuple[list[int], list[tuple[int, str]]]] = {
 def test_vehicle_connector(path: Path, cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
     want_parked, want = CONNECTOR[path.stem]
     event = load(path)
-    with RecordingServer() as broker:
+    with FakeHttpServer() as broker:
         monkeypatch.setenv("BROKER_URL", broker.url)
         result = connector(event, Context())
     assert result == {"batchItemFailures": []}
@@ -453,11 +453,11 @@ def test_vehicle_connector_publishes_broker_unavailable(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = load(next(p for p in event_files("vehicle_connector") if p.stem == "two-generations"))
-    with RecordingServer() as broker:
+    with FakeHttpServer() as broker:
         broker.default = 503
         monkeypatch.setenv("BROKER_URL", broker.url)
         assert connector(event, Context()) == {"batchItemFailures": []}  # handled: the event is final now
-        assert broker.requests == 6  # 3 attempts per command
+        assert len(broker.requests) == 6  # 3 attempts per command
         published = [json.loads(m["Body"]) for m in cloud.drain(cloud.tap_url)]
         assert sorted((p["eventId"], p["status"], p["failureReason"]) for p in published) == sorted(
             [(eid(52), "FAILED", "BROKER_UNAVAILABLE"), (eid(53), "FAILED", "BROKER_UNAVAILABLE")]
@@ -468,7 +468,7 @@ def test_vehicle_connector_publishes_broker_unavailable(
         # redelivered after a crash between the STATE write and the publish: the same decision again,
         # and the command is not sent to the broker again
         assert connector(event, Context()) == {"batchItemFailures": []}
-        assert broker.requests == 6
+        assert len(broker.requests) == 6
         again = [json.loads(m["Body"]) for m in cloud.drain(cloud.tap_url)]
         assert sorted((p["eventId"], p["updatedMs"]) for p in again) == sorted(
             (p["eventId"], p["updatedMs"]) for p in published
@@ -482,7 +482,7 @@ def test_vehicle_connector_does_not_send_a_command_that_already_ended(
     event = load(next(p for p in event_files("vehicle_connector") if p.stem == "two-generations"))
     cloud.put_state(eid(52), "FAILED", failureReason="TIMEOUT")
     cloud.put_state(eid(53), "PENDING")
-    with RecordingServer() as broker:
+    with FakeHttpServer() as broker:
         monkeypatch.setenv("BROKER_URL", broker.url)
         assert connector(event, Context()) == {"batchItemFailures": []}
     assert [decode_command(b["topic"], b["payload"])["eventId"] for b in broker.bodies] == [eid(53)]
@@ -495,7 +495,7 @@ def test_broker_unavailable_does_not_override_the_vehicles_answer(
     """The broker timed out but had delivered: the car's RUNNING is in STATE, so nothing is published."""
     event = load(next(p for p in event_files("vehicle_connector") if p.stem == "g1-horn-blow"))
     cloud.put_state(eid(50), "RUNNING")
-    with RecordingServer() as broker:
+    with FakeHttpServer() as broker:
         broker.default = 503
         monkeypatch.setenv("BROKER_URL", broker.url)
         assert connector(event, Context()) == {"batchItemFailures": []}
@@ -515,7 +515,7 @@ DISCLOSURE: dict[str, tuple[list[int], list[tuple[int, str, str]]]] = {
 def test_disclosure(path: Path, cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
     want_parked, want = DISCLOSURE[path.stem]
     event = load(path)
-    with RecordingServer() as authority:
+    with FakeHttpServer() as authority:
         monkeypatch.setenv("DISCLOSURE_URL", authority.url)
         result = disclosure(event, Context())
     assert result == {"batchItemFailures": []}
@@ -529,11 +529,11 @@ def test_disclosure(path: Path, cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -
 
 def test_disclosure_reports_a_failed_post(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
     event = load(next(p for p in event_files("disclosure") if p.stem == "fr-theft-alarm"))
-    with RecordingServer() as authority:
+    with FakeHttpServer() as authority:
         authority.default = 500
         monkeypatch.setenv("DISCLOSURE_URL", authority.url)
         assert failures(disclosure(event, Context()), event) == [0]
-        assert authority.requests == 3
+        assert len(authority.requests) == 3
 
 
 def test_every_sample_has_an_expectation() -> None:

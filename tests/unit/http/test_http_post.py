@@ -7,46 +7,46 @@ import socket
 import pytest
 
 from remote_services.http_post import PostError, post_json
-from tests.functional.handlers.http_fakes import RecordingServer
+from tests.support.http_fake import FakeHttpServer
 
 
 def test_posts_json() -> None:
-    with RecordingServer() as srv:
+    with FakeHttpServer() as srv:
         status, reply = post_json(srv.url, {"a": 1, "b": [1, 2]})
     assert status == 200 and b"ok" in reply
     assert srv.bodies == [{"a": 1, "b": [1, 2]}]
 
 
 def test_retries_5xx_and_429_then_succeeds() -> None:
-    with RecordingServer() as srv:
+    with FakeHttpServer() as srv:
         srv.script = [503, 429]
         status, _ = post_json(srv.url, {"x": 1}, attempts=3, backoff_s=0.001)
-    assert status == 200 and srv.requests == 3 and srv.bodies == [{"x": 1}]
+    assert status == 200 and len(srv.requests) == 3 and srv.bodies == [{"x": 1}]
 
 
 def test_gives_up_after_the_last_attempt() -> None:
-    with RecordingServer() as srv:
+    with FakeHttpServer() as srv:
         srv.default = 500
         with pytest.raises(PostError) as info:
             post_json(srv.url, {"x": 1}, attempts=3, backoff_s=0.001)
-    assert srv.requests == 3
+    assert len(srv.requests) == 3
     assert info.value.attempts == 3 and info.value.status == 500
     assert "failed after 3 attempt(s): HTTP 500" in str(info.value)
 
 
 def test_4xx_is_not_retried() -> None:
-    with RecordingServer() as srv:
+    with FakeHttpServer() as srv:
         srv.default = 400
         with pytest.raises(PostError, match="after 1 attempt"):
             post_json(srv.url, {"x": 1}, attempts=3)
-    assert srv.requests == 1
+    assert len(srv.requests) == 1
 
 
 def test_a_slow_answer_is_cut_and_retried() -> None:
-    with RecordingServer() as srv:
+    with FakeHttpServer() as srv:
         srv.script = [("sleep", 3.0)]
         status, _ = post_json(srv.url, {"x": 1}, timeout_s=0.2, attempts=2, backoff_s=0.001)
-    assert status == 200 and srv.requests == 2
+    assert status == 200 and len(srv.requests) == 2
 
 
 def test_connection_refused_is_a_clear_error() -> None:
