@@ -12,7 +12,8 @@ A script entry is a status code, a ``Reply`` or a (status, headers, body) tuple,
 ``("sleep", seconds)`` (then 200, which the client may no longer read). ``routes`` answers by path
 instead; when the script is used up, ``default`` answers (``repeat_last=True``: the last entry
 repeats). ``drop_connections`` closes the TCP connection after each answer without saying so, as a
-kept-alive connection dropped by the peer. Raw-byte servers (malformed HTTP, silence) are in the suites that need them.
+kept-alive connection dropped by the peer. Raw-byte servers (malformed HTTP, silence) are in the
+suites that need them.
 """
 
 from __future__ import annotations
