@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped, unused-ignore]
 
-from localcloud import cfn
+from localcloud.provision import template as cfn_template
 
 # The functions that call AWS (folder -> the boto3 clients a conventional version creates at init).
 AWS_CLIENTS: dict[str, tuple[str, ...]] = {
@@ -51,7 +51,7 @@ def load_template(path: Path) -> dict[str, Any]:
     """Parse a SAM/CloudFormation template (the local cloud's loader: short tags, YAML or JSON);
     ``ValueError`` with the reason if it is not one."""
     try:
-        return cfn.load_template(path)
+        return cfn_template.load_template(path)
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: not valid YAML: {exc}") from exc
 

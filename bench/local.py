@@ -45,8 +45,8 @@ from bench.local_capacity import (  # noqa: E402
     ramp,
 )
 from bench.local_overload import VehiclePool, bench_burst, bench_overload, plot_overload  # noqa: E402
-from localcloud.build import BUILD_DIR, MARKER_NAME, build_state, sam_build  # noqa: E402
 from localcloud.cloud import LocalCloud  # noqa: E402
+from localcloud.sam_build import BUILD_DIR, MARKER_NAME, build_state, sam_build  # noqa: E402
 
 PHASES = ("startup", "moto", "latency", "ramp", "throughput", "burst", "overload")
 CAPACITY_PHASES = ("startup", "moto", "latency", "ramp", "throughput")  # the template's (AWS) throttle

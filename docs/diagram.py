@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from localcloud.cfn import load_template, load_yaml  # noqa: E402  (a dev tool, run from the repo)
+from localcloud.provision.template import load_template, load_yaml  # noqa: E402  (a dev tool, run from the repo)
 
 DOC = ROOT / "docs" / "architecture.md"
 README = ROOT / "README.md"

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from localcloud.build import BUILD_DIR, build_state, sam_build
+from localcloud.sam_build import BUILD_DIR, build_state, sam_build
 
 
 def say(msg: str) -> None:

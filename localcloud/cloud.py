@@ -3,14 +3,14 @@
     with LocalCloud(build_dir=".aws-sam/build", time_scale=0.1) as cloud:
         token = cloud.token("alice")                  # Cognito id token (user from simulator/fleet.json)
         requests to cloud.api_url + "/v1/vehicles/{vin}/services/HORN_BLOW"
-        cloud.client("dynamodb")                      # boto3 at the front
+        cloud.client("dynamodb")                      # boto3 at the AWS endpoint
         cloud.subscriber.pushes                       # what the app's push channel received
         cloud.simulator.raise_event(vin)              # a theft alarm
 
-Start order: moto -> function host + front (MOTO_PORT) -> broker/subscriber/disclosure mocks ->
+Start order: moto -> function host + AWS endpoint (MOTO_PORT) -> broker/subscriber/disclosure mocks ->
 provision (their URLs are the template parameters BrokerUrl / SubscriberUrl / DisclosureUrl) ->
 functions registered -> fleet seeded (Cognito users, registry, weights) -> vehicle simulator ->
-SQS pollers, pipes, TTL sweeper -> API Gateway front. `stop()` undoes it in reverse order.
+SQS pollers, pipes, TTL sweeper -> the REST API. `stop()` undoes it in reverse order.
 
 The API stage is throttled as on AWS (token bucket -> 429), from the template's stage settings; by
 default with the LOCAL rate and burst below (template parameters ApiThrottleRate/ApiThrottleBurst
@@ -19,7 +19,6 @@ overridden), because one machine finishes far fewer commands per second than the
 
 from __future__ import annotations
 
-import importlib
 import sys
 import threading
 import time
@@ -28,21 +27,26 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import boto3  # type: ignore[import-untyped, unused-ignore]
+from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
+
+from localcloud import fleet_seed, readback, wiring
+from localcloud.apigateway import UserPool
+from localcloud.aws.dynamodb_ttl import TtlSweeper
+from localcloud.aws.endpoint import AwsEndpoint
+from localcloud.aws.moto_server import MotoServer
+from localcloud.eventsources.pipes import PipeRunner
+from localcloud.eventsources.sqs import SqsEventSource
+from localcloud.lambda_host import FunctionHost
 from localcloud.provision import Provisioned, provision
-from remote_services.events_table import HISTORY_PREFIX, STATE_SK
-from remote_services.status import RANKS
+from localcloud.provision.template import load_template
+from localcloud.wiring import LOCAL_API_BURST, LOCAL_API_RATE, throttle_parameters
 from simulator.broker import BrokerMock
 from simulator.fleet import DEFAULT_FLEET, Fleet, load_fleet
 from simulator.subscriber import SubscriberMock
 from simulator.vehicle import VehicleSimulator
 
 __all__ = ["LOCAL_API_BURST", "LOCAL_API_RATE", "LocalCloud", "LocalCloudError", "throttle_parameters"]
-
-PASSWORD = "Local-cloud-1!"
-# The local stage throttle (commands/s, burst): what this 2-core development machine finishes with
-# no error (docs/local-cloud.md, "Overload"); the template's 200/400 are for AWS.
-LOCAL_API_RATE = 3.0
-LOCAL_API_BURST = 20
 
 
 class LocalCloudError(RuntimeError):
@@ -81,7 +85,7 @@ class LocalCloud:
         self.parameters = dict(parameters or {})
         self.api_rate = api_rate  # None: the template's ApiThrottleRate (an explicit parameter wins)
         self.api_burst = api_burst
-        self.api_throttle: tuple[float, float] | None = None  # (rate, burst) the API front applies
+        self.api_throttle: tuple[float, float] | None = None  # (rate, burst) the REST API applies
         self.time_scale = time_scale
         self.concurrency = concurrency
         self.fleet = fleet if isinstance(fleet, Fleet) else load_fleet(fleet)
@@ -104,13 +108,13 @@ class LocalCloud:
         self.resources: Provisioned | None = None
         self.endpoint_url = ""
         self.api_url = ""
-        self.moto: Any = None
-        self.host: Any = None
-        self.front: Any = None
-        self.api: Any = None
-        self.pollers: list[Any] = []
-        self.pipes: list[Any] = []
-        self.ttl: Any = None
+        self.moto: Any = None  # MotoServer
+        self.host: Any = None  # FunctionHost
+        self.endpoint: Any = None  # AwsEndpoint, at endpoint_url
+        self.api: Any = None  # RestApiServer, at api_url
+        self.pollers: list[SqsEventSource] = []
+        self.pipes: list[PipeRunner] = []
+        self.ttl: TtlSweeper | None = None
         self.subscriber = SubscriberMock("subscriber")
         self.disclosure = SubscriberMock("disclosure")
         self.simulator: VehicleSimulator = VehicleSimulator(
@@ -147,12 +151,8 @@ class LocalCloud:
         return self
 
     def _start(self) -> None:
-        from localcloud.front import Front
-        from localcloud.functions import FunctionHost
-        from localcloud.motoserver import MotoServer
-
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self._progress("starting moto, the function host and the front")
+        self._progress("starting moto, the function host and the AWS endpoint")
         self.moto = self._step("moto", lambda: MotoServer().start())
         self._stack.append(self.moto.stop)
         self.moto.reset()  # moto's backends are per process: forget a previous cloud's resources
@@ -162,10 +162,12 @@ class LocalCloud:
             default_concurrency=self.concurrency,
         )
         self._stack.append(self.host.stop)
-        self.front = self._step("front", lambda: Front(moto_url=self.moto.url, host=self.host).start())
-        self._stack.append(self.front.stop)
-        self.endpoint_url = self.front.url
-        self.host.endpoint_url = self.front.url
+        self.endpoint = self._step(
+            "front", lambda: AwsEndpoint(moto_url=self.moto.url, host=self.host).start()
+        )
+        self._stack.append(self.endpoint.stop)
+        self.endpoint_url = self.endpoint.url
+        self.host.endpoint_url = self.endpoint.url
         for mock in (self.subscriber, self.disclosure, self.broker):
             mock.start()
             self._stack.append(mock.stop)
@@ -176,11 +178,7 @@ class LocalCloud:
         prov: Provisioned = self._step("provision", self._provision)
         self.resources = prov
         if prov.not_emulated:
-            kinds: dict[str, int] = {}
-            for item in prov.not_emulated:
-                kind = item.rsplit("(", 1)[-1].rstrip(")")
-                kinds[kind] = kinds.get(kind, 0) + 1
-            self._progress("not emulated: " + ", ".join(f"{n} x {k}" for k, n in sorted(kinds.items())))
+            self._progress("not emulated: " + wiring.count_kinds(prov.not_emulated))
         self._step("register", self._register_functions)
         self._progress(
             f"seeding the fleet ({len(self.fleet.vehicles)} vehicles, users {', '.join(self.fleet.owners())})"
@@ -204,14 +202,8 @@ class LocalCloud:
                 self._progress(f"stop: {exc!r}")
 
     # -- steps --------------------------------------------------------------------------------
-    def _declared_parameters(self) -> set[str]:
-        from localcloud.cfn import load_template
-
-        return set((load_template(self.template_path).get("Parameters") or {}).keys())
-
     def _provision(self) -> Provisioned:
-        declared = self._declared_parameters()
-        params: dict[str, str] = {}
+        declared = set((load_template(self.template_path).get("Parameters") or {}).keys())
         mock_urls = {
             "BrokerUrl": self.broker.url,
             "SubscriberUrl": self.subscriber.url,
@@ -219,14 +211,12 @@ class LocalCloud:
         }
         scale = {"LifecycleTimeScale": str(self.time_scale), "TimeScale": str(self.time_scale)}
         throttle = throttle_parameters(self.api_rate, self.api_burst)
-        for name, value in {**mock_urls, **scale, **throttle}.items():
-            if name in declared:
-                params[name] = value
+        params = {k: v for k, v in {**mock_urls, **scale, **throttle}.items() if k in declared}
         params.update(self.parameters)
         env = {"LIFECYCLE_TIME_SCALE": str(self.time_scale)}
         return provision(
             self.template_path,
-            self.front.url,
+            self.endpoint.url,
             params,
             stack_name=self.stack_name,
             region=self.region,
@@ -234,29 +224,13 @@ class LocalCloud:
         )
 
     def _register_functions(self) -> None:
-        from localcloud.functions import FunctionSpec
-
         assert self.resources is not None
-        specs = []
         for fn in self.resources.functions.values():
             if not (fn.artifact_dir / "bootstrap").exists():
                 raise LocalCloudError(
                     f"{fn.logical_id}: {fn.artifact_dir}/bootstrap not found: rebuild (sam build)"
                 )
-            specs.append(
-                FunctionSpec(
-                    logical_id=fn.logical_id,
-                    function_name=fn.name,
-                    arn=fn.arn,
-                    artifact_dir=fn.artifact_dir,
-                    handler=fn.handler,
-                    environment=fn.env,
-                    timeout_s=float(fn.timeout_s),
-                    memory_mb=fn.memory_mb,
-                    reserved_concurrency=fn.reserved_concurrency,
-                )
-            )
-        self.host.register_all(specs)
+        self.host.register_all(wiring.function_spec(fn) for fn in self.resources.functions.values())
 
     def physical(self, logical_id: str) -> str:
         """The physical id (name, URL or ARN) of a resource of the template."""
@@ -284,37 +258,13 @@ class LocalCloud:
                     self.fleet.owners(), pool.map(self._new_user, self.fleet.owners()), strict=True
                 ):
                     self.subs[name], self.tokens[name] = sub, token
-        ddb = self.client("dynamodb")
-        registry = self.resources.physical_ids.get("VehicleRegistryTable")
-        if registry:
-            items = list(self.fleet.registry_items(self.subs))
-            for i in range(0, len(items), 25):
-                ddb.batch_write_item(
-                    RequestItems={registry: [{"PutRequest": {"Item": it}} for it in items[i : i + 25]]}
-                )
-        weights = self.resources.physical_ids.get("WeightsTable")
-        if weights:
-            item = {"id": {"S": "current"}, **{k: {"N": str(v)} for k, v in self.fleet.weights.items()}}
-            ddb.put_item(TableName=weights, Item=item)
+        fleet_seed.seed_tables(self.client("dynamodb"), self.resources.physical_ids, self.fleet, self.subs)
         self._incoming_url = self.resources.physical_ids.get("IncomingQueue", "")
 
     def _new_user(self, username: str) -> tuple[str, str]:
         pool_id = self.physical(self._of_type("AWS::Cognito::UserPool")[0])
         client_id = self.physical(self._of_type("AWS::Cognito::UserPoolClient")[0])
-        idp = self.client("cognito-idp")
-        idp.admin_create_user(
-            UserPoolId=pool_id, Username=username, TemporaryPassword=PASSWORD, MessageAction="SUPPRESS"
-        )
-        idp.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=PASSWORD, Permanent=True)
-        attrs = idp.admin_get_user(UserPoolId=pool_id, Username=username)["UserAttributes"]
-        sub = next(a["Value"] for a in attrs if a["Name"] == "sub")
-        auth = idp.admin_initiate_auth(
-            UserPoolId=pool_id,
-            ClientId=client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
-        )
-        return sub, str(auth["AuthenticationResult"]["IdToken"])
+        return fleet_seed.create_user(self.client("cognito-idp"), pool_id, client_id, username)
 
     def create_user(self, username: str) -> str:
         """A new Cognito user (owning nothing unless the registry says so); returns its id token."""
@@ -334,60 +284,27 @@ class LocalCloud:
         self.client("sqs").send_message(QueueUrl=self._incoming_url, MessageBody=body)
 
     def _start_event_sources(self) -> None:
-        from localcloud.pollers import SqsEventSource
-
         assert self.resources is not None
         for esm in self.resources.event_source_mappings:
-            if not esm.enabled:
-                continue
-            fn = self.resources.functions[esm.function]
-            src = SqsEventSource(
-                endpoint_url=self.front.url,
-                queue_url=esm.queue_url,
-                function_name=fn.name,
-                host=self.host,
-                batch_size=esm.batch_size,
-                maximum_batching_window_s=esm.batching_window_s,
-                report_batch_item_failures=esm.report_batch_item_failures,
-                region=self.region,
-                queue_arn=esm.queue_arn,
-                concurrency=esm.maximum_concurrency or self.poller_concurrency,
-            ).start()
-            self.pollers.append(src)
-            self._stack.append(src.stop)
-        if self.resources.pipes:
-            pipes_mod: Any = importlib.import_module("localcloud.pipes")
-            for p in self.resources.pipes:
-                runner = pipes_mod.PipeRunner(
-                    endpoint_url=self.front.url,
-                    host=self.host,
-                    source_queue_url=p.source_queue_url,
-                    source_queue_arn=p.source_queue_arn,
-                    enrichment_function=p.enrichment_function,
-                    target_arn=p.target_arn,
-                    batch_size=p.batch_size,
-                    maximum_batching_window_s=p.batching_window_s,
-                    invocation_type=p.invocation_type,
-                    region=self.region,
-                    name=p.name,
-                    concurrency=self.poller_concurrency,  # Pipes scales its pollers as Lambda's do
-                ).start()
-                self.pipes.append(runner)
-                self._stack.append(runner.stop)
+            if esm.enabled:
+                fn = self.resources.functions[esm.function]
+                src = wiring.sqs_event_source(
+                    esm, fn.name, self.endpoint.url, self.host, self.region, self.poller_concurrency
+                )
+                self.pollers.append(src.start())
+                self._stack.append(src.stop)
+        for p in self.resources.pipes:
+            runner = wiring.pipe_runner(p, self.endpoint.url, self.host, self.region, self.poller_concurrency)
+            self.pipes.append(runner.start())
+            self._stack.append(runner.stop)
         if self.resources.ttl_tables:
-            ttl_mod: Any = importlib.import_module("localcloud.ttl")
-            sweeper = ttl_mod.TtlSweeper(
-                endpoint_url=self.front.url,
-                tables={t.table_name: t.attribute for t in self.resources.ttl_tables},
-                region=self.region,
-                interval_s=self.ttl_interval_s,
-            ).start()
-            self.ttl = sweeper
+            sweeper = wiring.ttl_sweeper(
+                self.resources.ttl_tables, self.endpoint.url, self.region, self.ttl_interval_s
+            )
+            self.ttl = sweeper.start()
             self._stack.append(sweeper.stop)
 
     def _start_api(self) -> None:
-        from localcloud.apigateway import ApiGatewayFront, UserPool, stage_settings
-
         assert self.resources is not None
         api = self.resources.api
         if api is None:
@@ -400,20 +317,13 @@ class LocalCloud:
             if pools
             else None
         )
-        self.api_throttle = stage_settings(api.properties).get("throttle")
-        front = ApiGatewayFront(
-            api.openapi,
-            aws_endpoint_url=self.front.url,
-            region=self.region,
-            stage=api.stage_name,
-            user_pool=user_pool,
-            access_log=str(self.state_dir / "logs" / "api-access.log"),
-            api_id=api.rest_api_id,
-            throttle=self.api_throttle,
+        access_log = str(self.state_dir / "logs" / "api-access.log")
+        api_server, self.api_throttle = wiring.rest_api_server(
+            api, user_pool, self.endpoint.url, self.region, access_log
         )
-        self.api_url = front.start(port=self.api_port)
-        self.api = front
-        self._stack.append(front.stop)
+        self.api_url = api_server.start(port=self.api_port)
+        self.api = api_server
+        self._stack.append(api_server.stop)
 
     def _warm(self) -> None:
         assert self.resources is not None
@@ -423,18 +333,16 @@ class LocalCloud:
 
     # -- helpers ------------------------------------------------------------------------------
     def client(self, service: str) -> Any:
-        """A boto3 client at the front (thread-safe, cached per service)."""
+        """A boto3 client at the AWS endpoint (thread-safe, cached per service)."""
         with self._client_lock:
             if service not in self._clients:
-                boto3: Any = importlib.import_module("boto3")
-                botocore_config: Any = importlib.import_module("botocore.config")
                 self._clients[service] = boto3.session.Session().client(
                     service,
                     endpoint_url=self.endpoint_url or None,
                     region_name=self.region,
                     aws_access_key_id="testing",
                     aws_secret_access_key="testing",
-                    config=botocore_config.Config(
+                    config=Config(
                         inject_host_prefix=False, retries={"max_attempts": 2}, max_pool_connections=50
                     ),
                 )
@@ -442,31 +350,16 @@ class LocalCloud:
 
     def event_items(self, event_id: str) -> list[dict[str, Any]]:
         """Every EventsTable item of one event (STATE, H#..., PUSH), in plain JSON."""
-        table = self.physical("EventsTable")
-        resp = self.client("dynamodb").query(
-            TableName=table,
-            KeyConditionExpression="eventId = :e",
-            ExpressionAttributeValues={":e": {"S": event_id}},
-            ConsistentRead=True,
-        )
-        return [_plain(i) for i in resp.get("Items", [])]
+        return readback.event_items(self.client("dynamodb"), self.physical("EventsTable"), event_id)
 
     def state(self, event_id: str) -> dict[str, Any] | None:
         """The STATE item of an event, or None."""
-        return next((i for i in self.event_items(event_id) if i.get("sk") == STATE_SK), None)
+        return readback.state_of(self.event_items(event_id))
 
     def history(self, event_id: str) -> list[str]:
         """The statuses of the event's history entries in time order, as GET returns them: once the
         event is final, the history ends with its final status (later H# items are audit only)."""
-        items = self.event_items(event_id)
-        state = next((i for i in items if i.get("sk") == STATE_SK), None)
-        end = int(state["updatedMs"]) if state and state.get("status") in ("EXECUTED", "FAILED") else None
-        entries = [i for i in items if str(i.get("sk", "")).startswith(HISTORY_PREFIX)]
-        hist = sorted(
-            (i for i in entries if end is None or int(i.get("updatedMs", 0)) <= end),
-            key=lambda i: (int(i.get("updatedMs", 0)), RANKS.get(str(i.get("status")), 9)),
-        )
-        return [str(i["status"]) for i in hist]
+        return readback.history_of(self.event_items(event_id))
 
     def wait_final(self, event_id: str, timeout: float = 30.0) -> dict[str, Any] | None:
         """Poll DynamoDB until the event's STATE is final (EXECUTED/FAILED); None on timeout."""
@@ -494,32 +387,3 @@ class LocalCloud:
             "apiThrottle": list(self.api_throttle) if self.api_throttle else None,
             "logs": str(self.state_dir / "logs"),
         }
-
-
-def throttle_parameters(rate: float | None, burst: int | None) -> dict[str, str]:
-    """The template parameter overrides for a local stage throttle (None: keep the template's value)."""
-    out: dict[str, str] = {}
-    if rate is not None:
-        out["ApiThrottleRate"] = f"{rate:g}"
-    if burst is not None:
-        out["ApiThrottleBurst"] = str(burst)
-    return out
-
-
-def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in item.items():
-        ((t, val),) = v.items()
-        if t == "N":
-            out[k] = int(val) if val.lstrip("-").isdigit() else float(val)
-        elif t == "M":
-            out[k] = _plain(val)
-        elif t == "L":
-            out[k] = [_plain({"x": x})["x"] for x in val]
-        elif t == "NULL":
-            out[k] = None
-        elif t in ("SS", "NS"):
-            out[k] = list(val)
-        else:
-            out[k] = val
-    return out

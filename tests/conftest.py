@@ -22,7 +22,7 @@ TIME_SCALE = 1.0
 
 
 def _build_dir() -> Path:
-    from localcloud.build import BUILD_DIR, build_state, sam_build
+    from localcloud.sam_build import BUILD_DIR, build_state, sam_build
 
     forced = os.environ.get("LOCALCLOUD_BUILD_DIR")
     if forced:

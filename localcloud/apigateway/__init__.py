@@ -6,9 +6,9 @@ authorizer, integrations (``aws`` action/path, ``aws_proxy``, ``http``, ``http_p
 
 API (for the provisioner)::
 
-    from localcloud.apigateway import ApiGatewayFront, UserPool
+    from localcloud.apigateway import RestApiServer, UserPool
 
-    front = ApiGatewayFront(
+    front = RestApiServer(
         openapi,                        # dict, CloudFormation intrinsics ALREADY resolved
         aws_endpoint_url="http://127.0.0.1:4566",   # where integrations call AWS (the Front)
         region="us-east-1",
@@ -28,7 +28,7 @@ For a SAM ``AWS::Serverless::Api``, ``stage_settings(resolved_properties)`` give
 arguments ``stage_variables``, ``access_log_format`` and ``throttle`` from ``Variables``,
 ``AccessLogSetting.Format`` and the ``/*`` ``*`` ``MethodSettings``::
 
-    ApiGatewayFront(openapi, aws_endpoint_url=..., stage=..., **stage_settings(api_properties))
+    RestApiServer(openapi, aws_endpoint_url=..., stage=..., **stage_settings(api_properties))
 
 ``user_pool`` may also be a mapping ``{"id", "client_ids"?, "jwks_url"?, "issuer"?}``. When it is
 None, the pool id is read from the security scheme's ``providerARNs``. The JWKS defaults to
@@ -39,8 +39,8 @@ Integration calls are signed with SigV4 using ``AWS_ACCESS_KEY_ID``/``AWS_SECRET
 """
 
 from localcloud.apigateway.auth import UserPool
-from localcloud.apigateway.server import ApiGatewayFront
+from localcloud.apigateway.server import RestApiServer
 from localcloud.apigateway.spec import ApiSpec, SpecError
 from localcloud.apigateway.stage import stage_settings
 
-__all__ = ["ApiGatewayFront", "ApiSpec", "SpecError", "UserPool", "stage_settings"]
+__all__ = ["ApiSpec", "RestApiServer", "SpecError", "UserPool", "stage_settings"]

@@ -1,4 +1,4 @@
-"""`ApiGatewayFront`: the HTTP server and the request pipeline (route, authorize, validate, integrate)."""
+"""`RestApiServer`: the HTTP server and the request pipeline (route, authorize, validate, integrate)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _xray_trace_id(header: str | None) -> str:
     return f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
 
 
-class ApiGatewayFront:
+class RestApiServer:
     """A REST API served on 127.0.0.1 from an OpenAPI document (see the package docstring)."""
 
     def __init__(
@@ -106,10 +106,10 @@ class ApiGatewayFront:
     @property
     def url(self) -> str:
         if not self._url:
-            raise RuntimeError("ApiGatewayFront is not started")
+            raise RuntimeError("RestApiServer is not started")
         return self._url
 
-    def __enter__(self) -> ApiGatewayFront:
+    def __enter__(self) -> RestApiServer:
         self.start()
         return self
 

@@ -32,7 +32,7 @@ class TokenBucket:
 
 
 def stage_settings(properties: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments for `ApiGatewayFront` from an ``AWS::Serverless::Api`` (or
+    """Keyword arguments for `RestApiServer` from an ``AWS::Serverless::Api`` (or
     ``AWS::ApiGateway::Stage``) resource's resolved properties: ``Variables`` -> stage_variables,
     ``AccessLogSetting.Format`` -> access_log_format, the ``/*`` ``*`` ``MethodSettings`` throttling
     -> throttle."""

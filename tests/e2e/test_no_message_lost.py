@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from localcloud.cloud import LocalCloud
-from localcloud.functions import FunctionSpec
-from localcloud.pollers import SqsEventSource
+from localcloud.eventsources.sqs import SqsEventSource
+from localcloud.lambda_host import FunctionSpec
 from remote_services.envelope import dumps, new_event
 
 pytestmark = pytest.mark.e2e

@@ -15,11 +15,12 @@ from typing import Any
 import boto3  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
-from localcloud.apigateway import ApiGatewayFront
-from localcloud.cfn import Resolver, load_yaml
-from localcloud.front import Front
-from localcloud.functions import FunctionHost
-from localcloud.motoserver import MotoServer
+from localcloud.apigateway import RestApiServer
+from localcloud.aws.endpoint import AwsEndpoint
+from localcloud.aws.moto_server import MotoServer
+from localcloud.lambda_host import FunctionHost
+from localcloud.provision.intrinsics import Resolver
+from localcloud.provision.template import load_yaml
 
 HERE = Path(__file__).parent
 REGION = "us-east-1"
@@ -131,7 +132,7 @@ def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAws]:
         os.environ.setdefault(key, value)
     moto = MotoServer().start()
     host = FunctionHost(log_dir=tmp_path_factory.mktemp("fnlogs"), region=REGION)
-    front = Front(moto.url, host).start(set_moto_port=False)
+    front = AwsEndpoint(moto.url, host).start(set_moto_port=False)
     try:
         env = LocalAws(front.url, "", "events-fixture", "", "", "", "", "", "", "")
         sfn = env.client("stepfunctions")
@@ -183,7 +184,7 @@ def api_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="package")
 def api(local_aws: LocalAws, api_log: Path) -> Iterator[str]:
-    front = ApiGatewayFront(
+    front = RestApiServer(
         resolve_fixture(local_aws),
         aws_endpoint_url=local_aws.endpoint,
         region=REGION,

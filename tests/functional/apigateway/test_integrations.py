@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.apigateway import ApiGatewayFront, SpecError
+from localcloud.apigateway import RestApiServer, SpecError
 from tests.functional.apigateway.conftest import call
 
 TEMPLATE = '{"TableName": "t", "Key": {"id": {"S": "$input.params(\'id\')"}}, "Raw": $input.json(\'$\')}'
@@ -133,7 +133,7 @@ def _doc(backend_url: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def api(backend: Backend) -> Iterator[str]:
-    front = ApiGatewayFront(_doc(backend.url), aws_endpoint_url=backend.url, stage="dev")
+    front = RestApiServer(_doc(backend.url), aws_endpoint_url=backend.url, stage="dev")
     yield front.start()
     front.stop()
 
@@ -243,7 +243,7 @@ def test_unreachable_backend_is_a_gateway_error(api: str) -> None:
 def test_sibling_path_variables_are_refused_as_on_aws() -> None:
     integration = {"x-amazon-apigateway-integration": {"type": "mock"}}
     with pytest.raises(SpecError, match="only one variable child"):
-        ApiGatewayFront(
+        RestApiServer(
             {"paths": {"/a/{x}": {"get": integration}, "/a/{y}/b": {"get": integration}}},
             aws_endpoint_url="http://127.0.0.1:9",
         )
@@ -257,7 +257,7 @@ def test_stage_throttling_and_payload_limit() -> None:
             "responses": {"default": {"statusCode": "200"}},
         }
     }
-    front = ApiGatewayFront(
+    front = RestApiServer(
         {"paths": {"/m": {"post": mock}}}, aws_endpoint_url="http://127.0.0.1:9", throttle=(0.001, 2)
     )
     url = front.start()

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.apigateway import ApiGatewayFront, stage_settings
-from localcloud.cfn import Resolver, load_template, load_yaml
+from localcloud.apigateway import RestApiServer, stage_settings
+from localcloud.provision.intrinsics import Resolver
+from localcloud.provision.template import load_template, load_yaml
 from tests.functional.apigateway.conftest import ACCOUNT, REGION, Answer, LocalAws, call
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -93,7 +94,7 @@ def real(local_aws: LocalAws, access_log: Path) -> Iterator[tuple[str, str]]:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
-    front = ApiGatewayFront(
+    front = RestApiServer(
         resolve_real_openapi(arn, local_aws.pool_arn),
         aws_endpoint_url=local_aws.endpoint,
         region=REGION,
@@ -120,7 +121,7 @@ def test_real_routes_are_built() -> None:
     doc = resolve_real_openapi(
         "arn:aws:states:us-east-1:1:stateMachine:x", "arn:aws:cognito-idp:us-east-1:1:userpool/p"
     )
-    front = ApiGatewayFront(doc, aws_endpoint_url="http://127.0.0.1:9")
+    front = RestApiServer(doc, aws_endpoint_url="http://127.0.0.1:9")
     routes = {(m, r.path) for r in front.spec.resources for m in r.operations}
     assert routes == {
         ("POST", "/v1/vehicles/{vin}/services/{service}"),

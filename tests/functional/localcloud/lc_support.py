@@ -1,4 +1,4 @@
-"""Helpers: moto + function host + front on free ports, and the tiny test runtime."""
+"""Helpers: moto + function host + AWS endpoint on free ports, and the tiny test runtime."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import boto3  # type: ignore[import-untyped, unused-ignore]
 from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 
-from localcloud.front import Front
-from localcloud.functions import FunctionHost, FunctionSpec
-from localcloud.motoserver import MotoServer
+from localcloud.aws.endpoint import AwsEndpoint
+from localcloud.aws.moto_server import MotoServer
+from localcloud.lambda_host import FunctionHost, FunctionSpec
 
 FIXTURE_FN = Path(__file__).parent / "fixtures" / "fn"
 ACCOUNT = "123456789012"
@@ -39,13 +39,13 @@ def spec(name: str, **overrides: Any) -> FunctionSpec:
 class Cloud:
     moto: MotoServer
     host: FunctionHost
-    front: Front
+    endpoint: AwsEndpoint
     log_dir: Path
 
     def client(self, service: str, **config: Any) -> Any:
         return boto3.client(
             service,
-            endpoint_url=self.front.url,
+            endpoint_url=self.endpoint.url,
             region_name=REGION,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
@@ -56,11 +56,11 @@ class Cloud:
 def start_cloud(log_dir: Path) -> Cloud:
     moto = MotoServer().start()
     host = FunctionHost(log_dir=log_dir, region=REGION)
-    front = Front(moto.url, host).start()
+    front = AwsEndpoint(moto.url, host).start()
     return Cloud(moto, host, front, log_dir)
 
 
 def stop_cloud(cloud: Cloud) -> None:
-    cloud.front.stop()
+    cloud.endpoint.stop()
     cloud.host.stop()
     cloud.moto.stop()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.build import BUILD_DIR
 from localcloud.cloud import LOCAL_API_BURST, LOCAL_API_RATE, LocalCloud, throttle_parameters
 from localcloud.demo import call_api
+from localcloud.sam_build import BUILD_DIR
 
 BURST = 3
 

@@ -14,7 +14,7 @@ import boto3  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 
-from localcloud.motoserver import MotoServer
+from localcloud.aws.moto_server import MotoServer
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from localcloud.pipes import PipeRunner
-from localcloud.ttl import TtlSweeper
+from localcloud.aws.dynamodb_ttl import TtlSweeper
+from localcloud.eventsources.pipes import PipeRunner
 from tests.functional.localcloud.lc_support import ACCOUNT, Cloud, spec
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfn"
@@ -53,7 +53,7 @@ def test_pipe_runs_source_enrichment_and_state_machine(cloud: Cloud, tmp_path: P
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"vin": "V1", "mode": mode}))
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"vin": "V2", "mode": mode}))
         with PipeRunner(
-            endpoint_url=cloud.front.url,
+            endpoint_url=cloud.endpoint.url,
             host=cloud.host,
             source_queue_url=url,
             enrichment_function="lc-Decoder",
@@ -96,7 +96,7 @@ def test_failing_enrichment_leaves_the_messages_for_the_dlq(cloud: Cloud, tmp_pa
     machine = _sink_machine(cloud, "pipe-never", sink)
     sqs.send_message(QueueUrl=url, MessageBody='{"vin": "V3"}')
     with PipeRunner(
-        endpoint_url=cloud.front.url,
+        endpoint_url=cloud.endpoint.url,
         host=cloud.host,
         source_queue_url=url,
         enrichment_function="lc-BadDecoder",
@@ -134,7 +134,7 @@ def test_ttl_sweeper_deletes_expired_items_only(cloud: Cloud) -> None:
     for name, ttl in items.items():
         ddb.put_item(TableName="ttl-table", Item={"pk": {"S": name}, "sk": {"S": "x"}, "expiresAt": ttl})
     ddb.put_item(TableName="ttl-table", Item={"pk": {"S": "none"}, "sk": {"S": "x"}})
-    sweeper = TtlSweeper(cloud.front.url, {"ttl-table": "expiresAt"}, interval_s=0.2)
+    sweeper = TtlSweeper(cloud.endpoint.url, {"ttl-table": "expiresAt"}, interval_s=0.2)
     with sweeper:
         assert _wait_for(lambda: sweeper.deleted >= 1)
     left = sorted(i["pk"]["S"] for i in ddb.scan(TableName="ttl-table")["Items"])

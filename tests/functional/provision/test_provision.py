@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from localcloud.cfn import ResolveError, Resolver, load_yaml
-from localcloud.motoserver import MotoServer
+from localcloud.aws.moto_server import MotoServer
 from localcloud.provision import Provisioned, ProvisionError, provision
+from localcloud.provision.intrinsics import ResolveError, Resolver
+from localcloud.provision.template import load_yaml
 
 HERE = Path(__file__).parent
 boto3: Any = importlib.import_module("boto3")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.motoserver import MotoServer
+from localcloud.aws.moto_server import MotoServer
 from localcloud.provision import Provisioned, provision
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.motoserver import MotoServer
+from localcloud.aws.moto_server import MotoServer
 from remote_services.vehicles import decode_vehicle_message, encode_command
 from simulator import BrokerMock, FleetError, SubscriberMock, VehicleSimulator, parse_fleet
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from localcloud.jsonapi import AwsCallError, JsonApi
-from localcloud.pollers import SqsEventSource, failed_ids
+from localcloud.aws.json_client import AwsCallError, JsonApi
+from localcloud.eventsources.sqs import SqsEventSource, failed_ids
 from tests.functional.localcloud.lc_support import ACCOUNT, REGION, Cloud, spec
 
 
@@ -80,7 +80,7 @@ def test_batches_respect_the_batch_size_and_carry_lambdas_record_shape(cloud: Cl
             MessageBody=json.dumps({"i": i}),
             MessageAttributes={"colour": {"DataType": "String", "StringValue": "blue"}},
         )
-    with SqsEventSource(cloud.front.url, url, "lc-BatchSize", cloud.host, batch_size=3, concurrency=1):
+    with SqsEventSource(cloud.endpoint.url, url, "lc-BatchSize", cloud.host, batch_size=3, concurrency=1):
         assert _wait_for(lambda: len(_bodies(_calls(record))) >= 7)
         assert _wait_for(lambda: _count(cloud, url) == 0)
     calls = _calls(record)
@@ -121,7 +121,7 @@ def test_batching_window_gathers_messages_sent_apart(cloud: Cloud, tmp_path: Pat
     url, _ = _queues(cloud, "window", visibility=30)
     sqs = cloud.client("sqs")
     with SqsEventSource(
-        cloud.front.url,
+        cloud.endpoint.url,
         url,
         "lc-Window",
         cloud.host,
@@ -148,7 +148,7 @@ def test_partial_batch_failure_deletes_the_others_and_the_failed_one_comes_back(
     for body in ({"id": "a", "fail": True}, {"id": "b"}, {"id": "c"}):
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
     with SqsEventSource(
-        cloud.front.url,
+        cloud.endpoint.url,
         url,
         "lc-Partial",
         cloud.host,
@@ -172,7 +172,7 @@ def test_crashing_function_loses_no_message_retry_then_dlq(cloud: Cloud, tmp_pat
     sqs = cloud.client("sqs")
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": "x", "crash": True}))
     with SqsEventSource(
-        cloud.front.url,
+        cloud.endpoint.url,
         url,
         "lc-Crashing",
         cloud.host,
@@ -212,7 +212,7 @@ def test_invalid_response_keeps_every_message(cloud: Cloud, tmp_path: Path) -> N
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": "p", "invalid_response": True}))
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": "q"}))
     with SqsEventSource(
-        cloud.front.url,
+        cloud.endpoint.url,
         url,
         "lc-Invalid",
         cloud.host,
@@ -249,7 +249,7 @@ def test_poller_over_http_and_binary_attributes(cloud: Cloud, tmp_path: Path) ->
 
 
 def test_json_api_errors_carry_the_aws_code(cloud: Cloud) -> None:
-    for endpoint in (cloud.front.url, cloud.moto.url):
+    for endpoint in (cloud.endpoint.url, cloud.moto.url):
         api = JsonApi(endpoint, REGION, "sqs", "AmazonSQS")
         with pytest.raises(AwsCallError) as err:
             api.call("GetQueueUrl", {"QueueName": "no-such-queue"})

@@ -2,20 +2,23 @@
 
 API::
 
-    sqs = JsonApi(endpoint_url=front.url, region="us-east-1", service="sqs", target_prefix="AmazonSQS")
+    sqs = JsonApi(endpoint_url=endpoint.url, region="us-east-1", service="sqs", target_prefix="AmazonSQS")
     sqs.call("ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10})  -> dict
     # raises AwsCallError(status, code, message) on a non-200 answer
 
-When `endpoint_url` is a `Front` of this process, the call goes straight to it in-process (moto's
-WSGI application, or the StartSyncExecution shim); otherwise it is POSTed to the endpoint over
-kept-alive HTTP. botocore costs ~1-2 ms of CPU per call, which the pollers pay on every
-receive and delete, in the one process (and GIL) that also runs moto.
+When `endpoint_url` is an `AwsEndpoint` of this process (`localcloud.aws.in_process`), the call
+goes straight to it (moto's WSGI application, or the emulated StartSyncExecution); otherwise it
+is POSTed to the endpoint over kept-alive HTTP. botocore costs ~1-2 ms of CPU per call, which the
+pollers pay on every receive and delete, in the one process (and GIL) that also runs moto.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any, Protocol
+
+from localcloud.aws import in_process
+from localcloud.aws.moto_proxy import MotoClient
 
 
 class AwsCallError(Exception):
@@ -36,11 +39,9 @@ class JsonApi:
     """See the module docstring."""
 
     def __init__(self, endpoint_url: str, region: str, service: str, target_prefix: str) -> None:
-        from localcloud.front import Front, MotoClient
-
-        front = Front.running_at(endpoint_url)
-        self.transport: _Transport = front if front is not None else MotoClient(endpoint_url)
-        self.in_process = front is not None
+        endpoint = in_process.endpoint_at(endpoint_url)
+        self.transport: _Transport = endpoint if endpoint is not None else MotoClient(endpoint_url)
+        self.in_process = endpoint is not None
         self.target_prefix = target_prefix
         self.authorization = (
             f"AWS4-HMAC-SHA256 Credential=localcloud/20260101/{region}/{service}/aws4_request, "

@@ -1,9 +1,10 @@
-"""StartSyncExecution on top of moto (which lacks the call).
+"""Step Functions calls moto lacks or gets wrong: StartSyncExecution, and StartExecution's name.
 
 API::
 
-    shim = StartSyncExecutionShim(moto_client)          # front.MotoClient
-    status, body = shim.start_sync_execution(request_body: bytes, authorization: str)
+    sync = StartSyncExecution(moto)       # anything with call_json (localcloud.aws.moto_proxy)
+    status, body = sync.start_sync_execution(request_body: bytes, authorization: str)
+    with_execution_name(request_body) -> bytes      # StartExecution without a name: a UUID one
 
 It checks that the machine is EXPRESS (else StateMachineTypeNotSupported, as AWS), starts the
 execution on moto (StartExecution, with a name of its own unless one is given),
@@ -12,7 +13,7 @@ stateMachineArn, name, startDate, stopDate, status (SUCCEEDED | FAILED | TIMED_O
 error, cause, input, inputDetails, outputDetails, traceHeader, billingDetails. Errors from moto
 (unknown state machine, bad input, ...) are passed through unchanged.
 
-Waiting: when moto runs in this process the shim is told the moment an execution ends (a hook
+Waiting: when moto runs in this process it is told the moment an execution ends (a hook
 on moto's execution-ended callback); otherwise it polls DescribeExecution with backoff. An
 execution still running after `max_wait_s` (Express's 5-minute limit) is stopped and reported
 TIMED_OUT.
@@ -26,10 +27,7 @@ import re
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from localcloud.front import InProcessMoto, MotoClient
+from typing import Any, Protocol
 
 _ENDED = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 _waiters: dict[str, threading.Event] = {}
@@ -65,10 +63,29 @@ def _install_hook() -> bool:
         return True
 
 
-class StartSyncExecutionShim:
+class JsonCaller(Protocol):
+    """A JSON 1.0 call to moto (`localcloud.aws.moto_proxy.MotoClient` / `InProcessMoto`)."""
+
+    def call_json(self, target: str, payload: dict[str, Any], authorization: str) -> tuple[int, bytes]: ...
+
+
+def with_execution_name(body: bytes) -> bytes:
+    """StartExecution without a name: AWS makes a UUID up, moto names every such execution
+    "None" (so the second one fails with ExecutionAlreadyExists). Add the UUID here."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return body
+    if not isinstance(request, dict) or request.get("name"):
+        return body
+    request["name"] = str(uuid.uuid4())
+    return json.dumps(request).encode()
+
+
+class StartSyncExecution:
     """See the module docstring."""
 
-    def __init__(self, moto: MotoClient | InProcessMoto, max_wait_s: float = 300.0) -> None:
+    def __init__(self, moto: JsonCaller, max_wait_s: float = 300.0) -> None:
         self.moto = moto
         self.max_wait_s = max_wait_s
         self.in_process = _install_hook()

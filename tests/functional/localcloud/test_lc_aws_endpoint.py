@@ -41,9 +41,9 @@ def test_unknown_function_is_resource_not_found(cloud: Cloud) -> None:
 
 
 def test_other_services_are_proxied_to_moto(cloud: Cloud) -> None:
-    from localcloud.front import InProcessMoto
+    from localcloud.aws.moto_proxy import InProcessMoto
 
-    assert isinstance(cloud.front.moto, InProcessMoto)  # moto of this process: called directly
+    assert isinstance(cloud.endpoint.moto, InProcessMoto)  # moto of this process: called directly
     sqs = cloud.client("sqs")
     url = sqs.create_queue(QueueName="front-proxy")["QueueUrl"]
     sqs.send_message(
@@ -61,13 +61,13 @@ def test_other_services_are_proxied_to_moto(cloud: Cloud) -> None:
     ddb.put_item(TableName="front-proxy", Item={"pk": {"S": "a"}})
     assert ddb.get_item(TableName="front-proxy", Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}}
     # the same call straight to moto and through the front answer alike (query string kept)
-    req = urllib.request.Request(cloud.front.url + "/moto-api/data.json?x=1")
+    req = urllib.request.Request(cloud.endpoint.url + "/moto-api/data.json?x=1")
     with urllib.request.urlopen(req, timeout=10) as resp:
         assert resp.status == 200 and "sqs" in json.loads(resp.read())
 
 
 def test_moto_port_points_at_the_front(cloud: Cloud) -> None:
-    assert os.environ["MOTO_PORT"] == str(cloud.front.port)
+    assert os.environ["MOTO_PORT"] == str(cloud.endpoint.port)
 
 
 def _machine(cloud: Cloud, name: str, definition: dict[str, object]) -> str:
@@ -131,7 +131,7 @@ def test_start_sync_execution_of_an_unknown_machine_is_moto_error(cloud: Cloud) 
 
 def test_bad_sync_request_is_a_validation_error(cloud: Cloud) -> None:
     req = urllib.request.Request(
-        cloud.front.url + "/",
+        cloud.endpoint.url + "/",
         data=b"not json",
         method="POST",
         headers={
@@ -154,9 +154,10 @@ def test_start_execution_without_a_name_gets_a_fresh_one_each_time(cloud: Cloud)
 
 def test_front_over_http_to_moto_behaves_the_same(cloud: Cloud) -> None:
     """in_process=False: moto reached over kept-alive HTTP (a moto of another process)."""
-    from localcloud.front import Front, MotoClient
+    from localcloud.aws.endpoint import AwsEndpoint
+    from localcloud.aws.moto_proxy import MotoClient
 
-    front = Front(cloud.moto.url, cloud.host, in_process=False).start(set_moto_port=False)
+    front = AwsEndpoint(cloud.moto.url, cloud.host, in_process=False).start(set_moto_port=False)
     try:
         assert isinstance(front.moto, MotoClient)
         sqs = boto3.client(
@@ -262,7 +263,7 @@ def test_an_invalid_definition_is_still_refused(cloud: Cloud) -> None:
 
 
 def test_a_client_routed_in_process_gets_the_same_answers_without_a_connection(cloud: Cloud) -> None:
-    from localcloud.front import route_in_process
+    from localcloud.aws.botocore_hook import route_in_process
 
     ddb = cloud.client("dynamodb", connect_timeout=1)
     lam = cloud.client("lambda", connect_timeout=1)

@@ -14,7 +14,7 @@ Cost:
 
 API::
 
-    apply_moto_patches()   # idempotent; called by motoserver.speed_up_moto()
+    apply_moto_patches()   # idempotent; called by moto_speedups.speed_up_moto()
 
 What they save (py-spy --gil on the bench, 3 commands/s: SQS was ~25% of moto's time):
 
@@ -45,7 +45,6 @@ What they save (py-spy --gil on the bench, 3 commands/s: SQS was ~25% of moto's 
 from __future__ import annotations
 
 import copy
-import importlib
 import sys
 import threading
 import time
@@ -54,15 +53,6 @@ from typing import Any
 
 _applied = False
 _lock = threading.Lock()
-
-# moto modules that import the clock by name and run on a command's path
-_CLOCK_USERS = (
-    "moto.sqs.models",
-    "moto.sns.models",
-    "moto.dynamodb.models",
-    "moto.dynamodb.models.table",
-    "moto.stepfunctions.models",
-)
 
 
 def apply_moto_patches() -> None:
@@ -96,7 +86,9 @@ _DYNAMODB_OPERATIONS = (
 
 
 def _atomic_dynamodb() -> None:
-    models = importlib.import_module("moto.dynamodb.models")
+    from moto.dynamodb import models
+    from moto.dynamodb.responses import DynamoHandler
+
     backend: Any = models.DynamoDBBackend
     lock = threading.RLock()
 
@@ -115,13 +107,14 @@ def _atomic_dynamodb() -> None:
             setattr(backend, name, serialised(method))
     # the response handler deep-copies the items it answers with: under the same lock, so that no
     # copy runs while another request changes the item ("dictionary changed size during iteration")
-    handler: Any = importlib.import_module("moto.dynamodb.responses").DynamoHandler
+    handler: Any = DynamoHandler
     if hasattr(handler, "call_action"):
         handler.call_action = serialised(handler.call_action)
 
 
 def _fast_clock() -> None:
-    utils = importlib.import_module("moto.core.utils")
+    from moto.core import utils
+
     original_time: Callable[..., float] = utils.unix_time
     original_millis: Callable[..., float] = utils.unix_time_millis
 
@@ -135,11 +128,14 @@ def _fast_clock() -> None:
             return (int(time.time() * 1_000_000) / 1_000_000) * 1000.0
         return original_millis(dt)
 
-    for name in _CLOCK_USERS:
-        try:
-            importlib.import_module(name)
-        except ImportError:  # pragma: no cover - another moto layout
-            continue
+    try:  # the moto modules that import the clock by name and run on a command's path
+        import moto.dynamodb.models
+        import moto.dynamodb.models.table
+        import moto.sns.models
+        import moto.sqs.models
+        import moto.stepfunctions.models  # noqa: F401
+    except ImportError:  # pragma: no cover - another moto layout
+        pass
     replacements = {original_time: unix_time, original_millis: unix_time_millis}
     for name, module in list(sys.modules.items()):
         if module is None or not (name == "moto" or name.startswith("moto.")):
@@ -152,7 +148,7 @@ def _fast_clock() -> None:
 
 def _fast_retention_check() -> None:
     try:
-        models = importlib.import_module("moto.sqs.models")
+        from moto.sqs import models
     except ImportError:  # pragma: no cover - another moto layout
         return
     backend: Any = getattr(models, "SQSBackend", None)
@@ -163,13 +159,14 @@ def _fast_retention_check() -> None:
         # moto: get_queue_attributes(queue_name, ["MessageRetentionPeriod"]) -> the same attribute
         retention_period = self.get_queue(queue_name).message_retention_period
         retain_until = retention_period + message.sent_timestamp / 1000
-        return bool(retain_until > models.unix_time())
+        return bool(retain_until > models.unix_time())  # type: ignore[attr-defined]
 
     backend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
 
 
 def _cached_method_names() -> None:
-    responses = importlib.import_module("moto.core.responses")
+    from moto.core import responses
+
     original: Callable[[object], list[str]] | None = getattr(responses, "method_names_from_class", None)
     if original is None:  # pragma: no cover - another moto layout
         return
@@ -190,7 +187,7 @@ _EXPRESSION_CACHE_SIZE = 1024
 
 def _cached_update_expressions() -> None:
     try:
-        expressions = importlib.import_module("moto.dynamodb.parsing.expressions")
+        from moto.dynamodb.parsing import expressions
     except ImportError:  # pragma: no cover - another moto layout
         return
     parser: Any = getattr(expressions, "UpdateExpressionParser", None)
@@ -220,8 +217,7 @@ _IMMUTABLE: frozenset[type] = frozenset({str, int, float, bool, type(None), byte
 
 def _fast_expression_copy() -> None:
     try:
-        validators = importlib.import_module("moto.dynamodb.parsing.validators")
-        ast_nodes = importlib.import_module("moto.dynamodb.parsing.ast_nodes")
+        from moto.dynamodb.parsing import ast_nodes, validators
     except ImportError:  # pragma: no cover - another moto layout
         return
     node_type: Any = getattr(ast_nodes, "Node", None)
@@ -286,10 +282,10 @@ def _keep(memo: dict[int, Any], value: Any) -> None:
 
 def _cheap_branch_thread_names() -> None:
     try:
-        worker_module = importlib.import_module(
-            "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker"
+        from moto.stepfunctions.parser import utils
+        from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import (
+            branch_worker as worker_module,
         )
-        utils = importlib.import_module("moto.stepfunctions.parser.utils")
     except ImportError:  # pragma: no cover - another moto layout
         return
     worker: Any = getattr(worker_module, "BranchWorker", None)

@@ -2,7 +2,7 @@
 
 API::
 
-    runner = PipeRunner(endpoint_url=front.url, host=function_host,
+    runner = PipeRunner(endpoint_url=endpoint.url, host=function_host,
                         source_queue_url=url, source_queue_arn=None,      # looked up if None
                         enrichment_function="rs-dev-vehicle-decoder",     # or None
                         target_arn=state_machine_arn,
@@ -17,8 +17,8 @@ API::
 As Pipes does: the batch's records (Lambda's SQS record shape) go to the enrichment function as
 a JSON array; its output is the target's input (a batch is sent as one array; an empty array
 or null ends the batch there, successfully). The target is the state machine:
-FIRE_AND_FORGET -> StartExecution, REQUEST_RESPONSE -> StartSyncExecution (through the front's
-shim; FAILED / TIMED_OUT count as a failed invocation). On success the messages are deleted; on
+FIRE_AND_FORGET -> StartExecution, REQUEST_RESPONSE -> StartSyncExecution (through the AWS endpoint's
+emulation; FAILED / TIMED_OUT count as a failed invocation). On success the messages are deleted; on
 any failure (enrichment error, target error) none is, so they come back after the visibility
 timeout and the queue's redrive policy moves them to its DLQ. Not emulated: input templates,
 filters, the pipe's own DLQ and retry settings.
@@ -31,11 +31,11 @@ import logging
 import uuid
 from typing import Any
 
-from localcloud.functions import FunctionHost
-from localcloud.jsonapi import JsonApi
-from localcloud.pollers import BatchWorkers, SqsBatcher, failed_ids, sqs_client
+from localcloud.aws.json_client import JsonApi
+from localcloud.eventsources.sqs import BatchWorkers, SqsBatcher, failed_ids, sqs_client
+from localcloud.lambda_host import FunctionHost
 
-LOG = logging.getLogger("localcloud.pipes")
+LOG = logging.getLogger("localcloud.eventsources.pipes")
 
 
 class PipeRunner(BatchWorkers):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.functions import FunctionNotFound, InvokeResult, TooManyRequests
+from localcloud.lambda_host import FunctionNotFound, InvokeResult, TooManyRequests
 from tests.functional.localcloud.lc_support import Cloud, spec
 
 
@@ -35,7 +35,7 @@ def test_warm_instance_is_reused_and_env_is_lambdas(cloud: Cloud) -> None:
     assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/lc-Warm"
     assert "[$LATEST]" in env["AWS_LAMBDA_LOG_STREAM_NAME"]
     assert env["_HANDLER"] == "app.handler"
-    assert env["AWS_ENDPOINT_URL"] == cloud.front.url
+    assert env["AWS_ENDPOINT_URL"] == cloud.endpoint.url
     assert env["AWS_SESSION_TOKEN"] and env["AWS_ACCESS_KEY_ID"] and env["AWS_REGION"] == "us-east-1"
     assert env["MY_SETTING"] == "x"
     assert cloud.host.stats("lc-Warm")["cold_starts"] == 1

@@ -2,7 +2,7 @@
 
 API::
 
-    source = SqsEventSource(endpoint_url=front.url, queue_url=url, function_name="rs-dev-persister",
+    source = SqsEventSource(endpoint_url=endpoint.url, queue_url=url, function_name="rs-dev-persister",
                             host=function_host, batch_size=10, maximum_batching_window_s=0.0,
                             report_batch_item_failures=True, region="us-east-1",
                             queue_arn=None,            # looked up if None
@@ -38,15 +38,15 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
-from localcloud.functions import FunctionHost
-from localcloud.jsonapi import JsonApi
+from localcloud.aws.json_client import JsonApi
+from localcloud.lambda_host import FunctionHost
 
-LOG = logging.getLogger("localcloud.pollers")
+LOG = logging.getLogger("localcloud.eventsources.sqs")
 MAX_PER_RECEIVE = 10
 
 
 def sqs_client(endpoint_url: str, region: str) -> JsonApi:
-    """The SQS JSON 1.0 API of the local cloud (in-process when the endpoint is a Front here)."""
+    """The SQS JSON 1.0 API of the local cloud (in-process when the endpoint is of this process)."""
     return JsonApi(endpoint_url, region, "sqs", "AmazonSQS")
 
 

@@ -2,7 +2,7 @@
 
 API::
 
-    sweeper = TtlSweeper(endpoint_url=front.url, tables={"rs-dev-events": "expiresAt"},
+    sweeper = TtlSweeper(endpoint_url=endpoint.url, tables={"rs-dev-events": "expiresAt"},
                          region="us-east-1", interval_s=5.0)
     sweeper.start()          # returns self; sweeps every interval_s in a daemon thread
     sweeper.sweep_once()     # -> number of items deleted (all tables), now
@@ -27,7 +27,7 @@ import boto3  # type: ignore[import-untyped, unused-ignore]
 from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 from botocore.exceptions import ClientError  # type: ignore[import-untyped, unused-ignore]
 
-LOG = logging.getLogger("localcloud.ttl")
+LOG = logging.getLogger("localcloud.aws.dynamodb_ttl")
 FIVE_YEARS_S = 5 * 365 * 24 * 3600
 
 

@@ -1,0 +1,48 @@
+"""Seeding the provisioned cloud from the fleet (`simulator/fleet.json`): Cognito users (the
+vehicles' owners, with a permanent password and an id token), the vehicle registry and the weights.
+
+    sub, id_token = create_user(cognito_idp_client, pool_id, client_id, "alice")
+    seed_tables(dynamodb_client, physical_ids, fleet, subs)      # VehicleRegistryTable, WeightsTable
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simulator.fleet import Fleet
+
+PASSWORD = "Local-cloud-1!"
+
+
+def create_user(idp: Any, pool_id: str, client_id: str, username: str) -> tuple[str, str]:
+    """A confirmed user of the pool; returns its ``sub`` and an id token."""
+    idp.admin_create_user(
+        UserPoolId=pool_id, Username=username, TemporaryPassword=PASSWORD, MessageAction="SUPPRESS"
+    )
+    idp.admin_set_user_password(UserPoolId=pool_id, Username=username, Password=PASSWORD, Permanent=True)
+    attrs = idp.admin_get_user(UserPoolId=pool_id, Username=username)["UserAttributes"]
+    sub = next(a["Value"] for a in attrs if a["Name"] == "sub")
+    auth = idp.admin_initiate_auth(
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
+    )
+    return sub, str(auth["AuthenticationResult"]["IdToken"])
+
+
+def seed_tables(ddb: Any, physical_ids: Mapping[str, str], fleet: Fleet, subs: Mapping[str, str]) -> None:
+    """The registry (each vehicle with its owner's ``sub``) and the weights item, when the template
+    has those tables."""
+    registry = physical_ids.get("VehicleRegistryTable")
+    if registry:
+        items = list(fleet.registry_items(subs))
+        for i in range(0, len(items), 25):
+            ddb.batch_write_item(
+                RequestItems={registry: [{"PutRequest": {"Item": it}} for it in items[i : i + 25]]}
+            )
+    weights = physical_ids.get("WeightsTable")
+    if weights:
+        item = {"id": {"S": "current"}, **{k: {"N": str(v)} for k, v in fleet.weights.items()}}
+        ddb.put_item(TableName=weights, Item=item)

@@ -1,0 +1,89 @@
+"""Lambda functions (SAM and plain) and their SQS event source mappings: configurations for the
+function host and the event sources (nothing is created in moto)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from localcloud.provision.context import ProvisionContext, ResourceHandler, attr_str, physical_name, truthy
+from localcloud.provision.model import EventSourceMappingConfig, FunctionConfig, ProvisionError
+
+
+def create_sam_function(ctx: ProvisionContext, lid: str, raw: dict[str, Any]) -> None:
+    events = raw.pop("Events", None) or {}
+    create_function(ctx, lid, raw, sam=True)
+    for ename, ev in events.items():
+        etype = ev.get("Type")
+        if etype == "SQS":
+            create_event_source_mapping(
+                ctx, f"{lid}{ename}", {**(ev.get("Properties") or {}), "FunctionName": {"Ref": lid}}, sam=True
+            )
+        elif etype == "Api":
+            continue  # routes come from the OpenAPI document
+        else:
+            ctx.out.not_emulated.append(f"{lid}.Events.{ename} ({etype} event source)")
+
+
+def create_function(ctx: ProvisionContext, lid: str, raw: dict[str, Any], *, sam: bool = False) -> None:
+    p = ctx.resolver.resolve(raw)
+    name = p.get("FunctionName") or physical_name(ctx.stack, lid, 64)
+    code = p.get("CodeUri") if sam else p.get("Code")
+    code_dir = code if isinstance(code, str) else lid
+    artifact = (ctx.base / code_dir).resolve()
+    env = {k: attr_str(v) for k, v in ((p.get("Environment") or {}).get("Variables") or {}).items()}
+    env.update(ctx.env_overrides)
+    arch = (p.get("Architectures") or ["x86_64"])[0]
+    arn = ctx.arn("lambda", f"function:{name}")
+    rc = p.get("ReservedConcurrentExecutions")
+    ctx.out.functions[lid] = FunctionConfig(
+        logical_id=lid,
+        name=name,
+        arn=arn,
+        handler=str(p.get("Handler", "bootstrap")),
+        runtime=str(p.get("Runtime", "provided.al2023")),
+        artifact_dir=artifact,
+        env=env,
+        timeout_s=int(p.get("Timeout", 3)),
+        memory_mb=int(p.get("MemorySize", 128)),
+        reserved_concurrency=int(rc) if rc is not None else None,
+        architecture=str(arch),
+    )
+    ctx.set(lid, name, Arn=arn)
+
+
+def create_event_source_mapping(
+    ctx: ProvisionContext, lid: str, raw: dict[str, Any], *, sam: bool = False
+) -> None:
+    p = ctx.resolver.resolve(raw)
+    source = p.get("Queue") if sam else p.get("EventSourceArn")
+    if not isinstance(source, str) or ":sqs:" not in source:
+        ctx.out.not_emulated.append(f"{lid} (event source {source!r}: only SQS is emulated)")
+        return
+    queue_name = source.rsplit(":", 1)[1]
+    url = ctx.client("sqs").get_queue_url(QueueName=queue_name)["QueueUrl"]
+    fn = ctx.out.function_by_name(str(p["FunctionName"]))
+    if fn is None:
+        raise ProvisionError(f"{lid}: event source mapping to unknown function {p['FunctionName']!r}")
+    scaling = p.get("ScalingConfig") or {}
+    mc = scaling.get("MaximumConcurrency")
+    ctx.out.event_source_mappings.append(
+        EventSourceMappingConfig(
+            logical_id=lid,
+            function=fn.logical_id,
+            queue_url=url,
+            queue_arn=source,
+            batch_size=int(p.get("BatchSize", 10)),
+            batching_window_s=float(p.get("MaximumBatchingWindowInSeconds", 0)),
+            report_batch_item_failures="ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or []),
+            enabled=truthy(p.get("Enabled", True)),
+            maximum_concurrency=int(mc) if mc is not None else None,
+        )
+    )
+    ctx.set(lid, f"{lid}-uuid")
+
+
+HANDLERS: dict[str, ResourceHandler] = {
+    "AWS::Serverless::Function": create_sam_function,
+    "AWS::Lambda::Function": create_function,
+    "AWS::Lambda::EventSourceMapping": create_event_source_mapping,
+}

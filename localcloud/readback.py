@@ -1,0 +1,63 @@
+"""Reading one event back from the EventsTable (STATE, H#..., PUSH items), in plain JSON.
+
+items = event_items(dynamodb_client, table_name, event_id)
+state_of(items) -> the STATE item or None
+history_of(items) -> the statuses in time order, as GET returns them
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from remote_services.events_table import HISTORY_PREFIX, STATE_SK
+from remote_services.status import RANKS
+
+
+def event_items(ddb: Any, table: str, event_id: str) -> list[dict[str, Any]]:
+    """Every item of one event (consistent read), in plain JSON."""
+    resp = ddb.query(
+        TableName=table,
+        KeyConditionExpression="eventId = :e",
+        ExpressionAttributeValues={":e": {"S": event_id}},
+        ConsistentRead=True,
+    )
+    return [plain(i) for i in resp.get("Items", [])]
+
+
+def state_of(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The STATE item among an event's items, or None."""
+    return next((i for i in items if i.get("sk") == STATE_SK), None)
+
+
+def history_of(items: list[dict[str, Any]]) -> list[str]:
+    """The statuses of the event's history entries in time order, as GET returns them: once the
+    event is final, the history ends with its final status (later H# items are audit only)."""
+    state = state_of(items)
+    end = int(state["updatedMs"]) if state and state.get("status") in ("EXECUTED", "FAILED") else None
+    entries = [i for i in items if str(i.get("sk", "")).startswith(HISTORY_PREFIX)]
+    hist = sorted(
+        (i for i in entries if end is None or int(i.get("updatedMs", 0)) <= end),
+        key=lambda i: (int(i.get("updatedMs", 0)), RANKS.get(str(i.get("status")), 9)),
+    )
+    return [str(i["status"]) for i in hist]
+
+
+def plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item (attribute values with their types) as plain JSON."""
+    out: dict[str, Any] = {}
+    for k, v in item.items():
+        ((t, val),) = v.items()
+        if t == "N":
+            out[k] = int(val) if val.lstrip("-").isdigit() else float(val)
+        elif t == "M":
+            out[k] = plain(val)
+        elif t == "L":
+            out[k] = [plain({"x": x})["x"] for x in val]
+        elif t == "NULL":
+            out[k] = None
+        elif t in ("SS", "NS"):
+            out[k] = list(val)
+        else:
+            out[k] = val
+    return out

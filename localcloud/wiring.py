@@ -1,0 +1,138 @@
+"""From what provisioning found in the template to the emulators that run it: one builder per kind
+(`LocalCloud` starts and stops them), and the template parameters of the local stage throttle.
+
+    function_spec(FunctionConfig) -> FunctionSpec                      # for the Lambda function host
+    sqs_event_source(EventSourceMappingConfig, ...) -> SqsEventSource  # not started
+    pipe_runner(PipeConfig, ...) -> PipeRunner                         # not started
+    ttl_sweeper(TtlTableConfigs, ...) -> TtlSweeper                    # not started
+    rest_api_server(ApiConfig, ...) -> RestApiServer                   # not started
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from localcloud.apigateway import RestApiServer, UserPool, stage_settings
+from localcloud.aws.dynamodb_ttl import TtlSweeper
+from localcloud.eventsources.pipes import PipeRunner
+from localcloud.eventsources.sqs import SqsEventSource
+from localcloud.lambda_host import FunctionHost, FunctionSpec
+from localcloud.provision import (
+    ApiConfig,
+    EventSourceMappingConfig,
+    FunctionConfig,
+    PipeConfig,
+    TtlTableConfig,
+)
+
+# The local stage throttle (commands/s, burst): what this 2-core development machine finishes with
+# no error (docs/local-cloud.md, "Overload"); the template's 200/400 are for AWS.
+LOCAL_API_RATE = 3.0
+LOCAL_API_BURST = 20
+
+
+def throttle_parameters(rate: float | None, burst: int | None) -> dict[str, str]:
+    """The template parameter overrides for a local stage throttle (None: keep the template's value)."""
+    out: dict[str, str] = {}
+    if rate is not None:
+        out["ApiThrottleRate"] = f"{rate:g}"
+    if burst is not None:
+        out["ApiThrottleBurst"] = str(burst)
+    return out
+
+
+def count_kinds(not_emulated: Sequence[str]) -> str:
+    """``"Name (AWS::Kind)"`` entries counted per kind: ``"2 x AWS::IAM::Role, ..."``."""
+    kinds: dict[str, int] = {}
+    for item in not_emulated:
+        kind = item.rsplit("(", 1)[-1].rstrip(")")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return ", ".join(f"{n} x {k}" for k, n in sorted(kinds.items()))
+
+
+def function_spec(fn: FunctionConfig) -> FunctionSpec:
+    return FunctionSpec(
+        logical_id=fn.logical_id,
+        function_name=fn.name,
+        arn=fn.arn,
+        artifact_dir=fn.artifact_dir,
+        handler=fn.handler,
+        environment=fn.env,
+        timeout_s=float(fn.timeout_s),
+        memory_mb=fn.memory_mb,
+        reserved_concurrency=fn.reserved_concurrency,
+    )
+
+
+def sqs_event_source(
+    esm: EventSourceMappingConfig,
+    function_name: str,
+    endpoint_url: str,
+    host: FunctionHost,
+    region: str,
+    default_concurrency: int,
+) -> SqsEventSource:
+    return SqsEventSource(
+        endpoint_url=endpoint_url,
+        queue_url=esm.queue_url,
+        function_name=function_name,
+        host=host,
+        batch_size=esm.batch_size,
+        maximum_batching_window_s=esm.batching_window_s,
+        report_batch_item_failures=esm.report_batch_item_failures,
+        region=region,
+        queue_arn=esm.queue_arn,
+        concurrency=esm.maximum_concurrency or default_concurrency,
+    )
+
+
+def pipe_runner(
+    p: PipeConfig, endpoint_url: str, host: FunctionHost, region: str, concurrency: int
+) -> PipeRunner:
+    return PipeRunner(
+        endpoint_url=endpoint_url,
+        host=host,
+        source_queue_url=p.source_queue_url,
+        source_queue_arn=p.source_queue_arn,
+        enrichment_function=p.enrichment_function,
+        target_arn=p.target_arn,
+        batch_size=p.batch_size,
+        maximum_batching_window_s=p.batching_window_s,
+        invocation_type=p.invocation_type,
+        region=region,
+        name=p.name,
+        concurrency=concurrency,  # Pipes scales its pollers as Lambda's do
+    )
+
+
+def ttl_sweeper(
+    tables: Sequence[TtlTableConfig], endpoint_url: str, region: str, interval_s: float
+) -> TtlSweeper:
+    return TtlSweeper(
+        endpoint_url=endpoint_url,
+        tables={t.table_name: t.attribute for t in tables},
+        region=region,
+        interval_s=interval_s,
+    )
+
+
+def rest_api_server(
+    api: ApiConfig,
+    user_pool: UserPool | None,
+    endpoint_url: str,
+    region: str,
+    access_log: str,
+) -> tuple[RestApiServer, tuple[float, float] | None]:
+    """The REST API's server and the stage throttle (rate, burst) it applies."""
+    throttle = stage_settings(api.properties).get("throttle")
+    server = RestApiServer(
+        api.openapi,
+        aws_endpoint_url=endpoint_url,
+        region=region,
+        stage=api.stage_name,
+        user_pool=user_pool,
+        access_log=access_log,
+        api_id=api.rest_api_id,
+        throttle=throttle,
+    )
+    return server, throttle
