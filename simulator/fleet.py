@@ -168,9 +168,9 @@ def load_fleet(path: str | Path = DEFAULT_FLEET) -> Fleet:
     p = Path(path)
     text = p.read_text(encoding="utf-8")
     if p.suffix in (".yaml", ".yml"):
-        import importlib
+        import yaml  # type: ignore[import-untyped, unused-ignore]
 
-        data = importlib.import_module("yaml").safe_load(text)
+        data = yaml.safe_load(text)
     else:
         data = json.loads(text)
     if not isinstance(data, dict):
