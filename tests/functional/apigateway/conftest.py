@@ -1,5 +1,5 @@
-"""A local AWS (moto behind the core `Front`, with its StartSyncExecution shim) and the API front
-under test, built from `fixture_openapi.yaml` with its intrinsics resolved by `localcloud.cfn`."""
+"""A local AWS (moto behind the `AwsEndpoint`, with its StartSyncExecution) and the REST API server
+under test, built from `fixture_openapi.yaml` with its intrinsics resolved by `localcloud.provision`."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def call(
 
 @dataclass
 class LocalAws:
-    """moto behind the Front, plus the resources the fixture API uses."""
+    """moto behind the AwsEndpoint, plus the resources the fixture API uses."""
 
     endpoint: str
     state_machine_arn: str

@@ -1,4 +1,4 @@
-"""The API front over real HTTP: moto (behind the core Front and its StartSyncExecution shim) runs the
+"""The REST API server over real HTTP: moto (behind the AwsEndpoint and its StartSyncExecution) runs the
 integrations; Cognito tokens are real moto-issued JWTs."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The front: Lambda API -> function host, StartSyncExecution shim, everything else -> moto."""
+"""The AWS endpoint: Lambda API -> function host, StartSyncExecution, everything else -> moto."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_other_services_are_proxied_to_moto(cloud: Cloud) -> None:
     )
     ddb.put_item(TableName="front-proxy", Item={"pk": {"S": "a"}})
     assert ddb.get_item(TableName="front-proxy", Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}}
-    # the same call straight to moto and through the front answer alike (query string kept)
+    # the same call straight to moto and through the endpoint answer alike (query string kept)
     req = urllib.request.Request(cloud.endpoint.url + "/moto-api/data.json?x=1")
     with urllib.request.urlopen(req, timeout=10) as resp:
         assert resp.status == 200 and "sqs" in json.loads(resp.read())

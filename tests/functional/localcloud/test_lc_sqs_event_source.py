@@ -226,7 +226,7 @@ def test_invalid_response_keeps_every_message(cloud: Cloud, tmp_path: Path) -> N
 
 
 def test_poller_over_http_and_binary_attributes(cloud: Cloud, tmp_path: Path) -> None:
-    """Endpoint not a Front of this process: the JSON calls go over HTTP (here straight to moto)."""
+    """Endpoint not an AwsEndpoint of this process: the JSON calls go over HTTP (here straight to moto)."""
     record = tmp_path / "calls.jsonl"
     cloud.host.register(spec("OverHttp", environment={"RECORD_FILE": str(record)}))
     url, _ = _queues(cloud, "poller-over-http", visibility=30)
