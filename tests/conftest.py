@@ -15,6 +15,9 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 
+# the shared moto fixture (`moto_server`) for every suite
+pytest_plugins = ["tests.support.moto"]
+
 ROOT = Path(__file__).resolve().parent.parent
 # The lifecycle's expected times as in production (HORN_BLOW: CREATED 30 s, PENDING 10 s): a silent
 # car fails in ~10 s.

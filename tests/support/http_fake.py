@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 
 class Reply(NamedTuple):
@@ -32,12 +32,25 @@ class Reply(NamedTuple):
     body: bytes
 
 
+class Headers(dict[str, str]):
+    """Request headers, names lower-cased, looked up in any case (as HTTP defines them)."""
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return super().get(name.lower(), default)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+
 class Exchange(NamedTuple):
-    """One request as the server saw it (header names lower-cased)."""
+    """One request as the server saw it."""
 
     method: str
     path: str
-    headers: dict[str, str]
+    headers: Headers
     body: bytes
 
 
@@ -52,7 +65,7 @@ class FakeHttpServer:
         self,
         script: list[Step] | None = None,
         *,
-        routes: dict[str, Reply] | None = None,
+        routes: dict[str, Step] | None = None,
         default: Step = 200,
         repeat_last: bool = False,
         drop_connections: bool = False,
@@ -80,9 +93,8 @@ class FakeHttpServer:
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                exchange = Exchange(
-                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
-                )
+                headers = Headers((k.lower(), v) for k, v in self.headers.items())
+                exchange = Exchange(self.command, self.path, headers, body)
                 reply = outer._answer(exchange)
                 try:
                     self.send_response(reply.status)
@@ -132,7 +144,7 @@ class FakeHttpServer:
                 pass
         return reply
 
-    def __enter__(self) -> FakeHttpServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -4,70 +4,31 @@ carries (body, X-Amz-Target, SigV4), Lambda proxy, HTTP proxy, media types, unre
 from __future__ import annotations
 
 import json
-import threading
-import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from localcloud.apigateway import RestApiServer, SpecError
 from tests.functional.apigateway.conftest import call
+from tests.support.http_fake import FakeHttpServer
 
 TEMPLATE = '{"TableName": "t", "Key": {"id": {"S": "$input.params(\'id\')"}}, "Raw": $input.json(\'$\')}'
 
 
-@dataclass
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
+class Backend(FakeHttpServer):
+    """The recording backend: `seen` (every request), `reply` (a canned answer by path; else 200)."""
 
-
-@dataclass
-class Backend:
-    url: str
-    seen: list[Seen] = field(default_factory=list)
-    reply: dict[str, tuple[int, dict[str, str], bytes]] = field(default_factory=dict)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    backend: Backend
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-    def _any(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        self.backend.seen.append(Seen(self.command, self.path, dict(self.headers.items()), body))
-        status, headers, payload = self.backend.reply.get(
-            urllib.parse.unquote(self.path.split("?")[0]),
-            (200, {"Content-Type": "application/json"}, b'{"ok": true}'),
-        )
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _any
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = self.requests
+        self.reply = self.routes
 
 
 @pytest.fixture(scope="module")
 def backend() -> Iterator[Backend]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    state = Backend(f"http://127.0.0.1:{server.server_address[1]}")
-    _Handler.backend = state
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with Backend() as server:
+        yield server
 
 
 def _doc(backend_url: str) -> dict[str, Any]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
 import pytest
+
+from localcloud.aws.moto_server import MotoServer
 
 REGION = "eu-central-1"
 EVENTS_DIR = Path(__file__).resolve().parents[3] / "events"
@@ -42,19 +43,6 @@ class Context:
 @pytest.fixture
 def context() -> Context:
     return Context()
-
-
-@pytest.fixture(scope="session")
-def moto_server_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 class Cloud:
@@ -159,7 +147,7 @@ class Cloud:
 
 
 @pytest.fixture
-def cloud(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Cloud:
+def cloud(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Cloud:
     """Lambda-like environment (credentials with a session token, region, endpoint) + fresh resources."""
     for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SNS", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
@@ -169,14 +157,14 @@ def cloud(moto_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Cloud:
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing-token",
-        "AWS_ENDPOINT_URL": moto_server_url,
+        "AWS_ENDPOINT_URL": moto_server.url,
         "POWERTOOLS_SERVICE_NAME": "remote-services",
         "POWERTOOLS_METRICS_NAMESPACE": "RemoteServices",
         "COLOUR": "blue",
         "ENVIRONMENT": "test",
     }.items():
         monkeypatch.setenv(name, value)
-    cloud = Cloud(moto_server_url)
+    cloud = Cloud(moto_server.url)
     for name, value in cloud.env().items():
         monkeypatch.setenv(name, value)
     return cloud

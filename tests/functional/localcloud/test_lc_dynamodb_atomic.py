@@ -15,15 +15,13 @@ import pytest
 from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 
 from localcloud.aws.moto_server import MotoServer
+from tests.support.moto import running_moto
 
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
-    server = MotoServer().start()
-    try:
+    with running_moto() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def client(url: str) -> Any:

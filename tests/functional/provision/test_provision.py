@@ -14,6 +14,7 @@ from localcloud.aws.moto_server import MotoServer
 from localcloud.provision import Provisioned, ProvisionError, provision
 from localcloud.provision.intrinsics import ResolveError, Resolver
 from localcloud.provision.template import load_yaml
+from tests.support.moto import running_moto
 
 HERE = Path(__file__).parent
 boto3: Any = importlib.import_module("boto3")
@@ -21,11 +22,8 @@ boto3: Any = importlib.import_module("boto3")
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
-    server = MotoServer().start()
-    try:
+    with running_moto() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import pytest
 
 from localcloud.aws.moto_server import MotoServer
 from localcloud.provision import Provisioned, provision
+from tests.support.moto import running_moto
 
 ROOT = Path(__file__).resolve().parents[3]
 boto3: Any = importlib.import_module("boto3")
@@ -19,11 +20,8 @@ boto3: Any = importlib.import_module("boto3")
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
-    server = MotoServer().start()
-    try:
+    with running_moto() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

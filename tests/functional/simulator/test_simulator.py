@@ -15,6 +15,7 @@ import pytest
 from localcloud.aws.moto_server import MotoServer
 from remote_services.vehicles import decode_vehicle_message, encode_command
 from simulator import BrokerMock, FleetError, SubscriberMock, VehicleSimulator, parse_fleet
+from tests.support.moto import running_moto
 
 boto3: Any = importlib.import_module("boto3")
 
@@ -38,11 +39,8 @@ FLEET = {
 
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
-    server = MotoServer().start()
-    try:
+    with running_moto() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from moto.server import ThreadedMotoServer
+from tests.support.moto import running_moto
 
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"
@@ -153,28 +153,17 @@ def local_cloud(monkeypatch: Any) -> Iterator[Front]:
     """A moto server (SFN interpreter on) behind a Lambda-answering front, for one test."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)  # it logs whole ASL trees per error
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    moto_port = moto.get_host_and_port()[1]
-    front = Front(moto_port)
-    front.start()
-    monkeypatch.setenv("MOTO_PORT", str(front.port))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    config = json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{moto_port}/moto-api/config",
-        data=config,
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    urllib.request.urlopen(request, timeout=10).close()
-    try:
-        yield front
-    finally:
-        front.stop()
-        moto.stop()
+    with running_moto() as moto:  # Step Functions execution is on
+        front = Front(moto.port)
+        front.start()
+        monkeypatch.setenv("MOTO_PORT", str(front.port))
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+        try:
+            yield front
+        finally:
+            front.stop()
 
 
 def substitute(path: Path, values: dict[str, str]) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
 import pytest
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from bench.coldstart_aws import (
     PRICE_PER_GB_SECOND_USD,
@@ -21,6 +20,7 @@ from bench.coldstart_aws import (
     report_from_logs,
     summarize_reports,
 )
+from tests.support.moto import running_moto
 
 EVENTS: list[str] = json.loads((Path(__file__).parent / "fixtures" / "report_log_events.json").read_text())
 
@@ -99,19 +99,14 @@ def test_summary_uses_only_cold_reports() -> None:
 @pytest.fixture(scope="module")
 def logs() -> Iterator[Any]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
+    with running_moto() as server:
         yield boto3.client(
             "logs",
-            endpoint_url=f"http://{host}:{port}",
+            endpoint_url=server.url,
             region_name="eu-west-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
-    finally:
-        server.stop()
 
 
 def test_report_is_read_from_cloudwatch_logs(logs: Any) -> None:
