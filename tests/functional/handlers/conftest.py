@@ -168,3 +168,27 @@ def cloud(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Cloud:
     for name, value in cloud.env().items():
         monkeypatch.setenv(name, value)
     return cloud
+
+
+def ids(files: list[Path]) -> list[str]:
+    return [f.stem for f in files]
+
+
+def failures(result: Any, event: dict[str, Any]) -> list[int]:
+    """The indexes of the records reported as failed."""
+    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    return [i for i, r in enumerate(event["Records"]) if r["messageId"] in failed]
+
+
+def bodies(messages: list[dict[str, Any]]) -> list[Any]:
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def assert_parked(cloud: Cloud, event: dict[str, Any], want: list[int]) -> None:
+    """Poison fails fast: the records at `want` are in the DLQ after ONE receive, with a reason."""
+    parked = cloud.parked()
+    assert sorted(m["Body"] for m in parked) == sorted(event["Records"][i]["body"] for i in want)
+    for message in parked:
+        attrs = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+        assert attrs["error"] in ("ValidationError", "DecodeError") and len(attrs["reason"]) > 5
+        assert attrs["sourceMessageId"] in {event["Records"][i]["messageId"] for i in want}
