@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from functions.disclosure.app import handler as disclosure
+from tests.functional.handlers.aws_events import VIN_FR, VIN_G2, eid
 from tests.functional.handlers.conftest import Cloud, Context, assert_parked, event_files, failures, ids, load
-from tests.functional.handlers.make_events import VIN_FR, VIN_G2, eid
 from tests.support.http_fake import FakeHttpServer
 
 DAY_S = 86400

@@ -11,8 +11,8 @@ import pytest
 
 from functions.distributor.app import handler as distributor
 from remote_services.envelope import parse_event
+from tests.functional.handlers.aws_events import eid
 from tests.functional.handlers.conftest import Cloud, Context, assert_parked, event_files, failures, ids, load
-from tests.functional.handlers.make_events import eid
 from tests.support.http_fake import FakeHttpServer
 
 DAY_S = 86400

@@ -16,8 +16,9 @@ from functions.vehicle_decoder.app import handler as decode
 from remote_services import catalog
 from remote_services.envelope import parse_event
 from remote_services.errors import ValidationError
+from tests.functional.handlers.aws_events import T0, VIN_G1, VIN_G2, eid
 from tests.functional.handlers.conftest import EVENTS_DIR, Context, event_files, load
-from tests.functional.handlers.make_events import T0, VIN_G1, VIN_G2, eid, main
+from tests.functional.handlers.make_events import main
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
 

@@ -14,8 +14,8 @@ import pytest
 from functions.lifecycle_checker.app import handler as checker
 from functions.lifecycle_scheduler.app import handler as scheduler
 from remote_services.envelope import dumps, new_event, parse_event
+from tests.functional.handlers.aws_events import VIN_G2, eid
 from tests.functional.handlers.conftest import Cloud, Context, assert_parked, bodies, event_files, ids, load
-from tests.functional.handlers.make_events import VIN_G2, eid
 
 DAY_S = 86400
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from functions.persister.app import handler as persister
+from tests.functional.handlers.aws_events import VIN_G1, eid
 from tests.functional.handlers.conftest import Cloud, Context, assert_parked, event_files, failures, ids, load
-from tests.functional.handlers.make_events import VIN_G1, eid
 
 DAY_S = 86400
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from remote_services.envelope import new_event
+from tests.functional.handlers.aws_events import VIN_G1, eid
 from tests.functional.handlers.conftest import Cloud
-from tests.functional.handlers.make_events import VIN_G1, eid
 
 DAY_S = 86400
 

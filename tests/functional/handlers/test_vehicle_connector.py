@@ -11,8 +11,8 @@ import pytest
 
 from functions.vehicle_connector.app import handler as connector
 from remote_services.vehicles import decode_command
+from tests.functional.handlers.aws_events import eid
 from tests.functional.handlers.conftest import Cloud, Context, assert_parked, event_files, ids, load
-from tests.functional.handlers.make_events import eid
 from tests.support.http_fake import FakeHttpServer
 
 DAY_S = 86400
