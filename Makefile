@@ -13,7 +13,7 @@ export PYTHONPATH := $(ROOT)/src:$(ROOT)
 NATIVE ?= 1
 export NATIVE
 
-.PHONY: venv test lint typecheck checkov build check-glibc bench-coldstart run demo invoke bench-local clean
+.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local clean
 
 venv: $(VENV)/.installed $(ROOT)/.venv-sam/.installed $(ROOT)/.venv-checkov/.installed
 $(VENV)/.installed: requirements-dev.txt
@@ -49,12 +49,22 @@ build: venv
 	$(SAM) build
 	$(MAKE) check-glibc
 
-# Called by `sam build` for every function: one shared rule, no copy per function.
+# Called by `sam build` (through layers/native-runtime/Makefile) for the layer: the bootstrap, its
+# libraries (NATIVE=1) or the Python sources (NATIVE=0), compiled once per source tree.
+build-NativeRuntimeLayer:
+	$(PY) $(ROOT)/build/native/package.py --layer --logical-id NativeRuntimeLayer --artifacts "$(ARTIFACTS_DIR)"
+
+# Called by `sam build` for every function: one shared rule, a small manifest per function.
 build-%:
 	$(PY) $(ROOT)/build/native/package.py --logical-id $* --artifacts "$(ARTIFACTS_DIR)"
 
+# Every ELF of the layer against glibc 2.34; a function artifact must carry none.
 check-glibc:
 	$(PY) $(ROOT)/build/native/check_glibc.py --max 2.34 $(ROOT)/.aws-sam/build
+
+# What a deployment uploads: the layer + nine small functions, against nine copies of the binary.
+upload-size:
+	$(PY) $(ROOT)/build/native/upload_size.py $(ROOT)/.aws-sam/build
 
 bench-coldstart: venv
 	$(PY) $(ROOT)/bench/coldstart.py $(ARGS)

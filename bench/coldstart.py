@@ -1,7 +1,10 @@
 """``make bench-coldstart``: cold starts of every function, native ``bootstrap`` vs CPython.
 
 Local mode (default): for every ``AWS::Serverless::Function`` in ``template.yaml`` it spawns the
-built ``.aws-sam/build/<LogicalId>/bootstrap`` against a local Runtime API ``--runs`` times and
+built ``bootstrap`` as Lambda picks it (``.aws-sam/build/<LogicalId>/bootstrap`` if the function
+has one, else the one of its first layer that has one, e.g. ``.aws-sam/build/NativeRuntimeLayer/``,
+``/opt`` on Lambda), with the function's artifact as task root and working directory, against a
+local Runtime API ``--runs`` times and
 measures spawn -> first response, a warm invoke and max RSS; the baseline is the same handler under
 CPython (the NATIVE=0 artifact: ``python -m lambda_runtime`` with the handler's real imports) and,
 for functions that call AWS, CPython that also imports boto3 and creates its clients at init.
@@ -60,7 +63,8 @@ class Plan:
     event_source: str
     variants: dict[str, Variant]
     native_kind: str | None = None
-    native_dir: Path | None = None
+    native_dir: Path | None = None  # the function's artifact (LAMBDA_TASK_ROOT)
+    layer_dir: Path | None = None  # the layer whose bootstrap runs, if any
     notes: list[str] = field(default_factory=list)
 
 
@@ -80,18 +84,32 @@ def zip_size(folder: Path) -> int:
         return handle.tell()
 
 
+def find_bootstrap(function_dir: Path, layer_dirs: list[Path]) -> tuple[Path, Path | None] | None:
+    """The ``bootstrap`` Lambda runs on provided.al2023: the function's own, else the first layer's
+    (layers are extracted at ``/opt``); with the layer it came from. None if there is none."""
+    for folder, layer in [(function_dir, None), *((d, d) for d in layer_dirs)]:
+        bootstrap = folder / "bootstrap"
+        if bootstrap.is_file() and os.access(bootstrap, os.X_OK):
+            return bootstrap, layer
+    return None
+
+
 def cpython_artifact(spec: FunctionSpec, root: Path, cache: Path, python: str) -> tuple[Path, str]:
-    """The NATIVE=0 artifact of the function (packaged by build/native/package.py), or the source tree."""
+    """The NATIVE=0 layer (packaged by build/native/package.py: the sources, as the local cloud runs
+    them), or the source tree."""
     package = root / "build" / "native" / "package.py"
-    target = cache / spec.logical_id
+    target = cache / "NativeRuntimeLayer"
+    if package.is_file() and (target / "lambda_runtime").is_dir() and target in _PACKAGED:
+        return target, f"NATIVE=0 layer {target}"
     if package.is_file():
         env = dict(os.environ, NATIVE="0")
         result = subprocess.run(
             [
                 python,
                 str(package),
+                "--layer",
                 "--logical-id",
-                spec.logical_id,
+                "NativeRuntimeLayer",
                 "--artifacts",
                 str(target),
                 "--root",
@@ -104,12 +122,16 @@ def cpython_artifact(spec: FunctionSpec, root: Path, cache: Path, python: str) -
             check=False,
         )
         if result.returncode == 0 and (target / "lambda_runtime").is_dir():
-            return target, f"NATIVE=0 artifact {target}"
+            _PACKAGED.add(target)  # one layer for every function of this run
+            return target, f"NATIVE=0 layer {target}"
         reason = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
         print(
             f"  {spec.logical_id}: NATIVE=0 packaging failed ({reason[0]}); using the source tree", flush=True
         )
     return root, "source tree (PYTHONPATH=src:.)"
+
+
+_PACKAGED: set[Path] = set()
 
 
 def pythonpath_for(artifact: Path, root: Path) -> str:
@@ -127,9 +149,12 @@ def plan_function(spec: FunctionSpec, args: argparse.Namespace, home: Path) -> P
         return str(exc)
     plan = Plan(spec, event, event_source, {})
     native_dir = args.build_dir / spec.logical_id
-    bootstrap = native_dir / "bootstrap"
-    if bootstrap.is_file() and os.access(bootstrap, os.X_OK):
+    found = find_bootstrap(native_dir, [args.build_dir / layer for layer in spec.layers])
+    if found is not None and native_dir.is_dir():
+        bootstrap, plan.layer_dir = found
         plan.native_kind = "native (ELF)" if is_elf(bootstrap) else "script (not an ELF: a NATIVE=0 build?)"
+        if plan.layer_dir is not None:
+            plan.native_kind += f" from layer {plan.layer_dir.name}"
         plan.native_dir = native_dir
         env = lambda_env(
             handler=spec.handler,
@@ -143,21 +168,25 @@ def plan_function(spec: FunctionSpec, args: argparse.Namespace, home: Path) -> P
         if not is_elf(bootstrap):
             plan.notes.append(f"{bootstrap} is not a native binary: run `sam build` with NATIVE=1")
     else:
-        plan.notes.append(f"no native artifact at {bootstrap}: run `sam build` (NATIVE=1)")
+        where = ", ".join(str(args.build_dir / d / "bootstrap") for d in (spec.logical_id, *spec.layers))
+        plan.notes.append(f"no native artifact ({where}): run `sam build` (NATIVE=1)")
     if args.native_alt is not None:
-        alt = args.native_alt / spec.logical_id / "bootstrap"
-        if alt.is_file():
+        alt_dir = args.native_alt / spec.logical_id
+        alt_found = find_bootstrap(alt_dir, [args.native_alt / layer for layer in spec.layers])
+        if alt_found is not None:
+            task_root = alt_dir if alt_dir.is_dir() else alt_found[0].parent
             alt_env = lambda_env(
                 handler=spec.handler,
                 function_name=spec.logical_id,
                 memory_mb=spec.memory_mb,
-                task_root=alt.parent,
+                task_root=task_root,
                 home=home,
                 extra=spec.environment,
             )
-            plan.variants["native_alt"] = Variant("native_alt", [str(alt.resolve())], alt_env, alt.parent)
+            plan.variants["native_alt"] = Variant("native_alt", [str(alt_found[0].resolve())], alt_env,
+                                                  task_root)
         else:
-            plan.notes.append(f"no alternative native artifact at {alt}")
+            plan.notes.append(f"no alternative native artifact at {alt_dir / 'bootstrap'} or its layers")
     artifact, source = cpython_artifact(spec, args.root, args.cache_dir, args.python)
     plan.notes.append(f"cpython baseline: {source}")
     cpy_env = lambda_env(
@@ -234,9 +263,21 @@ def summarize_plan(plan: Plan, imports: dict[str, Any] | None, zip_bytes: int | 
     row.setdefault("warm_cpython_ms", None)
     row.setdefault("max_rss_mb", None)
     row["zip_bytes"] = zip_bytes
+    row["layer"] = None if plan.layer_dir is None else plan.layer_dir.name
+    row["layer_zip_bytes"] = None if plan.layer_dir is None else _layer_zip(plan.layer_dir)
     row["imports"] = imports
     row["notes"] = plan.notes
     return row
+
+
+_LAYER_ZIPS: dict[Path, int] = {}
+
+
+def _layer_zip(layer: Path) -> int:
+    """The layer's zip size, measured once per run (every function shares it)."""
+    if layer not in _LAYER_ZIPS:
+        _LAYER_ZIPS[layer] = zip_size(layer)
+    return _LAYER_ZIPS[layer]
 
 
 def floors(python: str, runs: int) -> dict[str, Any]:

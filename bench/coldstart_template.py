@@ -35,6 +35,7 @@ class FunctionSpec:
     memory_mb: int = 128
     architecture: str = "x86_64"
     environment: dict[str, str] = field(default_factory=dict)
+    layers: tuple[str, ...] = ()  # logical ids of the template's layers it uses (Globals first, as SAM)
 
     @property
     def calls_aws(self) -> bool:
@@ -97,6 +98,16 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
+def _layer_ids(*sources: Any) -> tuple[str, ...]:
+    """The ``!Ref`` layers of Globals and of the function (SAM puts the global ones first)."""
+    ids: list[str] = []
+    for source in sources:
+        for layer in (source or {}).get("Layers") or []:
+            if isinstance(layer, dict) and isinstance(layer.get("Ref"), str) and layer["Ref"] not in ids:
+                ids.append(layer["Ref"])
+    return tuple(ids)
+
+
 def functions_from_template(template: dict[str, Any]) -> list[FunctionSpec]:
     """Every ``AWS::Serverless::Function`` in the template, in template order."""
     globals_fn = ((template.get("Globals") or {}).get("Function")) or {}
@@ -120,6 +131,7 @@ def functions_from_template(template: dict[str, Any]) -> list[FunctionSpec]:
                 memory_mb=_int(props.get("MemorySize", globals_fn.get("MemorySize")), 128),
                 architecture=arch,
                 environment=_environment(globals_fn, props),
+                layers=_layer_ids(globals_fn, props),
             )
         )
     return specs

@@ -1,10 +1,16 @@
 """Check that every ELF file under some folders needs at most a given GLIBC version.
 
-Usage: ``check_glibc.py --max 2.34 DIR [DIR ...]``
+Usage: ``check_glibc.py --max 2.34 DIR [DIR ...]`` (``make check-glibc``: DIR is ``.aws-sam/build``)
 
 ELF files are found by their magic bytes, not by name. For each one, the GNU version
 needs (``.gnu.version_r``) are read in pure Python, and every ``GLIBC_x.y`` above the
 maximum is reported with the symbols that need it (from ``.gnu.version`` + ``.dynsym``).
+
+The layer layout (docs/native.md, "The layer"): a folder holding ``function.json`` (DIR itself or
+a folder right under it) is a function artifact. It must hold no ELF (the bootstrap comes from the
+layer, the folder with ``native-runtime.json``), and its ``layerBuild`` must be the build of the
+layer next to it: a function packaged for another build of the layer is an offender too.
+
 Exit codes: 0 all good, 1 at least one offender, 2 bad usage (missing folder, no ELF, an
 ELF that cannot be read).
 """
@@ -12,6 +18,7 @@ ELF that cannot be read).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import struct
@@ -25,6 +32,9 @@ SHT_DYNSYM = 11
 SHT_GNU_VERNEED = 0x6FFFFFFE
 SHT_GNU_VERSYM = 0x6FFFFFFF
 _GLIBC_RE = re.compile(r"^GLIBC_(\d+)\.(\d+)(?:\.(\d+))?$")
+# The manifests that package.py writes (the same names as there).
+LAYER_MANIFEST = "native-runtime.json"
+FUNCTION_MANIFEST = "function.json"
 
 
 class ElfError(Exception):
@@ -179,6 +189,36 @@ def elf_files(root: Path) -> Iterator[Path]:
                 yield path
 
 
+def _manifest(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        return {"error": str(error)}
+    return data if isinstance(data, dict) else {"error": "not a JSON object"}
+
+
+def check_layout(root: Path, out: list[str]) -> tuple[set[Path], int]:
+    """The function artifacts under ``root`` and the layout offences (an ELF, another layer build)."""
+    if not root.is_dir():
+        return set(), 0
+    candidates = [root, *sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())]
+    functions = {d for d in candidates if (d / FUNCTION_MANIFEST).is_file()}
+    layers = {str(_manifest(d / LAYER_MANIFEST).get("build")): d for d in candidates
+              if (d / LAYER_MANIFEST).is_file()}
+    offences = 0
+    for folder in sorted(functions):
+        for path in elf_files(folder):
+            offences += 1
+            out.append(f"check-glibc: {path}: an ELF in a function artifact ({FUNCTION_MANIFEST}): "
+                       "the native code belongs in the layer")
+        wanted = _manifest(folder / FUNCTION_MANIFEST)
+        if layers and str(wanted.get("layerBuild")) not in layers:
+            offences += 1
+            out.append(f"check-glibc: {folder}: packaged for layer build {wanted.get('layerBuild')}, but "
+                       f"the layer here is build {', '.join(sorted(layers))}: rebuild (sam build)")
+    return functions, offences
+
+
 def check(roots: list[Path], maximum: tuple[int, ...], out: list[str]) -> int:
     """Check every ELF under ``roots``; append report lines to ``out``; return the exit code."""
     max_text = ".".join(str(part) for part in maximum)
@@ -190,8 +230,14 @@ def check(roots: list[Path], maximum: tuple[int, ...], out: list[str]) -> int:
     highest: tuple[int, ...] = ()
     offenders = 0
     unreadable = 0
+    functions_seen = 0
     for root in roots:
+        functions, offences = check_layout(root, out)
+        functions_seen += len(functions)
+        offenders += offences
         for path in elf_files(root):
+            if any(path.is_relative_to(folder) for folder in functions):
+                continue  # reported by check_layout
             checked += 1
             try:
                 needs = version_needs(path)
@@ -207,7 +253,7 @@ def check(roots: list[Path], maximum: tuple[int, ...], out: list[str]) -> int:
                 shown = ", ".join(sorted(set(need.symbols))[:8]) or "(no symbol listed)"
                 out.append(f"check-glibc: {path}: needs {need.version} from {need.library}: {shown}")
     where = " ".join(str(root) for root in roots)
-    if checked == 0:
+    if checked == 0 and not offenders:
         out.append(f"check-glibc: ERROR: no ELF file under {where}: nothing was checked")
         return 2
     highest_text = "GLIBC_" + ".".join(str(part) for part in highest) if highest else "no GLIBC version"
@@ -216,12 +262,13 @@ def check(roots: list[Path], maximum: tuple[int, ...], out: list[str]) -> int:
         return 2
     if offenders:
         out.append(
-            f"check-glibc: FAILED: {offenders} need(s) above GLIBC_{max_text} in {checked} ELF files "
-            f"under {where} (highest: {highest_text}); see docs/native.md"
+            f"check-glibc: FAILED: {offenders} offence(s) (needs above GLIBC_{max_text}, or a function "
+            f"artifact that is not a manifest of this layer) in {checked} ELF files under {where} "
+            f"(highest: {highest_text}); see docs/native.md"
         )
         return 1
     out.append(f"check-glibc: OK: {checked} ELF files under {where} need at most {highest_text} "
-               f"(max allowed GLIBC_{max_text})")
+               f"(max allowed GLIBC_{max_text}); {functions_seen} function artifact(s) without ELF")
     return 0
 
 

@@ -1,18 +1,23 @@
-"""Package one Lambda function for ``provided.al2023``; ``sam build`` calls it for every function.
+"""Package the native runtime layer and the functions for ``provided.al2023`` (``sam build`` calls it).
 
-Usage (from the Makefile rule ``build-%``)::
+Usage (from the Makefile rules ``build-NativeRuntimeLayer`` and ``build-%``)::
 
+    package.py --layer --logical-id NativeRuntimeLayer --artifacts .aws-sam/build/NativeRuntimeLayer
     package.py --logical-id ValidateFunction --artifacts .aws-sam/build/ValidateFunction
 
+The layer (extracted at ``/opt``; provided.al2023 runs ``/opt/bootstrap`` when the function has none):
 NATIVE=1 (default): ONE Nuitka standalone binary holds the runtime loop and every handler.
 It is compiled once per source tree (cache key: a hash of every input file, the flags and the
-tool versions), kept under ``.cache/native/``, and copied into each function's artifact with
-the executable named ``bootstrap``. A file lock lets parallel targets share one compile.
-
+tool versions), kept under ``.cache/native/``, and copied into the layer with the executable
+named ``bootstrap``. A file lock lets parallel targets share one compile.
 NATIVE=0: the same handlers under CPython (``bootstrap`` is a shell script running
-``python3 -m lambda_runtime``): for the local cloud only, provided.al2023 has no python3.
+``python3 -m lambda_runtime`` over the sources next to it): for the local cloud only,
+provided.al2023 has no python3. Either way ``native-runtime.json`` names the build.
 
-Any error exits non-zero, and the artifact folder is left without a ``bootstrap``.
+A function: only ``function.json`` (its handler, and the layer build it was packaged for), so
+that a function packaged for another build of the layer is detected (check_glibc.py).
+
+Any error exits non-zero, and the artifact folder is left empty (the layer without ``bootstrap``).
 See docs/native.md.
 """
 
@@ -41,6 +46,11 @@ REPO_ROOT = NATIVE_DIR.parent.parent
 GLIBC_MAX = os.environ.get("GLIBC_MAX", "2.34")
 ZIP_BUDGET_BYTES = 15 * 1024 * 1024
 KEEP_DISTS = 2
+
+# The layer layout (docs/native.md, "The layer"); check_glibc.py reads the same two names.
+LAYER_LOGICAL_ID = "NativeRuntimeLayer"
+LAYER_MANIFEST = "native-runtime.json"  # in the layer: /opt/native-runtime.json
+FUNCTION_MANIFEST = "function.json"  # in each function: /var/task/function.json
 
 # The packages compiled into the binary, relative to the source root, and their import names.
 SOURCES = {"remote_services": "src/remote_services", "lambda_runtime": "src/lambda_runtime",
@@ -134,13 +144,19 @@ def tool_versions() -> dict[str, str]:
 
 def manifest(root: Path) -> dict[str, str]:
     """Every input file (relative name) -> its sha256, plus the tool versions."""
+    files = file_hashes(root)
+    files.update({f"tool:{k}": v for k, v in tool_versions().items()})
+    return files
+
+
+def file_hashes(root: Path) -> dict[str, str]:
+    """Every input file (relative name) -> its sha256."""
     files = {}
     for path in source_files(root):
         name = str(path.relative_to(NATIVE_DIR if path.parent == NATIVE_DIR else root))
         if path.parent == NATIVE_DIR:
             name = "build/native/" + name
         files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    files.update({f"tool:{k}": v for k, v in tool_versions().items()})
     return files
 
 
@@ -387,7 +403,7 @@ def ensure_dist(root: Path, cache: Path, log: Log) -> Path:
             f"glibc <= {GLIBC_MAX} checked")
         if zipped > ZIP_BUDGET_BYTES:
             log(f"WARNING: the zip is {zipped / 1e6:.1f} MB, above the {ZIP_BUDGET_BYTES / 1e6:.1f} MB "
-                "budget per function")
+                "budget of the layer")
         prune(cache, keep=dist)
     return dist
 
@@ -437,9 +453,49 @@ def copy_tree(source: Path, target: Path) -> None:
         partial.rename(target / "bootstrap")
 
 
+def write_json_atomically(path: Path, data: dict[str, object]) -> None:
+    """Write ``data`` to ``path`` through a temporary name and a rename."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    partial.rename(path)
+
+
+def source_key(root: Path) -> str:
+    """NATIVE=0 build id: a hash of the Python sources only (no compiler is involved)."""
+    return "cpython-" + cache_key(file_hashes(root))
+
+
+def layer_build(root: Path, native: str) -> str:
+    """The id of the layer build for this source tree: the dist's cache key (NATIVE=1)."""
+    return cache_key(manifest(root)) if native == "1" else source_key(root)
+
+
+def handlers(root: Path) -> list[str]:
+    """Every handler the layer can run (``functions.<name>.app.handler``), sorted."""
+    return sorted(f"functions.{app.parent.name}.app.handler" for app in (root / "functions").glob("*/app.py"))
+
+
+def layer_manifest(root: Path, native: str, build: str) -> dict[str, object]:
+    """``native-runtime.json``: what the layer is, so that its functions can be matched to it."""
+    return {"layer": LAYER_LOGICAL_ID, "native": int(native), "build": build, "handlers": handlers(root),
+            "glibcMax": GLIBC_MAX if native == "1" else None}
+
+
+def package_function(root: Path, logical_id: str, handler: str, native: str, artifacts: Path, log: Log) -> None:
+    """A function's artifact: ``function.json`` only; its code is the layer's bootstrap."""
+    build = layer_build(root, native)
+    write_json_atomically(artifacts / FUNCTION_MANIFEST, {
+        "function": logical_id, "handler": handler, "native": int(native),
+        "layer": LAYER_LOGICAL_ID, "layerBuild": build,
+    })
+    log(f"artifact ready: {artifacts}/{FUNCTION_MANIFEST} (Handler {handler}; runs /opt/bootstrap of "
+        f"{LAYER_LOGICAL_ID} build {build})")
+
+
 NATIVE0_BOOTSTRAP = """#!/bin/sh
-# NATIVE=0 artifact: the handlers under CPython, for the local cloud ONLY
+# NATIVE=0 layer: the handlers under CPython, for the local cloud ONLY
 # (provided.al2023 has no python3). Set PYTHON to choose the interpreter.
+# The sources are next to this script (the layer, /opt); LAMBDA_TASK_ROOT is the function.
 HERE=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 export PYTHONPATH="$HERE"
 export PYTHONUNBUFFERED=1
@@ -448,7 +504,7 @@ exec "${PYTHON:-python3}" -m lambda_runtime "$@"
 
 
 def package_cpython(root: Path, artifacts: Path, log: Log) -> None:
-    """NATIVE=0: copy the sources and write a ``bootstrap`` that runs them with CPython."""
+    """NATIVE=0 layer: copy the sources and write a ``bootstrap`` that runs them with CPython."""
     with tempfile.TemporaryDirectory(prefix="native0-") as tmp:
         staging = Path(tmp)
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", ".*")
@@ -457,14 +513,28 @@ def package_cpython(root: Path, artifacts: Path, log: Log) -> None:
         script = staging / "bootstrap"
         script.write_text(NATIVE0_BOOTSTRAP)
         script.chmod(0o755)
+        write_json_atomically(staging / LAYER_MANIFEST, layer_manifest(root, "0", source_key(root)))
         copy_tree(staging, artifacts)
-    log(f"NATIVE=0: CPython artifact in {artifacts} (local cloud only; provided.al2023 has no python3)")
+    log(f"NATIVE=0: CPython layer in {artifacts} (local cloud only; provided.al2023 has no python3)")
+
+
+def package_layer(root: Path, cache: Path, native: str, artifacts: Path, log: Log) -> None:
+    """The layer: the cached dist (compiled first if needed) and ``native-runtime.json``; NATIVE=0: sources."""
+    if native == "0":
+        package_cpython(root, artifacts, log)
+        return
+    dist = ensure_dist(root, cache, log)
+    key = dist.name.removeprefix("dist-")
+    write_json_atomically(artifacts / LAYER_MANIFEST, layer_manifest(root, "1", key))
+    copy_tree(dist, artifacts)  # bootstrap last
+    log(f"layer ready: {artifacts}/bootstrap (build {key}, every handler; /opt on Lambda)")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry: package one function, or fail loudly."""
-    parser = argparse.ArgumentParser(description="Package one Lambda function (see docs/native.md).")
-    parser.add_argument("--logical-id", required=True, help="the function's logical id in template.yaml")
+    parser = argparse.ArgumentParser(description="Package the native layer or a function (docs/native.md).")
+    parser.add_argument("--logical-id", required=True, help="the logical id in template.yaml")
+    parser.add_argument("--layer", action="store_true", help="package the layer (the bootstrap), not a function")
     parser.add_argument("--artifacts", required=True, type=Path, help="ARTIFACTS_DIR given by sam build")
     parser.add_argument("--root", type=Path, default=REPO_ROOT, help="source root (default: this repo)")
     parser.add_argument("--cache-dir", type=Path,
@@ -480,6 +550,13 @@ def main(argv: list[str] | None = None) -> int:
         if not str(artifacts) or str(artifacts) == ".":
             raise BuildError("--artifacts is empty (ARTIFACTS_DIR is set by sam build)")
         root = args.root.resolve()
+        if args.layer:
+            if args.logical_id != LAYER_LOGICAL_ID:
+                raise BuildError(f"the layer's logical id is {LAYER_LOGICAL_ID}, not {args.logical_id!r}")
+            prepare_artifacts(artifacts, root)
+            prepared = True
+            package_layer(root, args.cache_dir.resolve(), native, artifacts, log)
+            return 0
         folder = folder_for(args.logical_id)
         handler = root / "functions" / folder / "app.py"
         if not handler.is_file():
@@ -487,12 +564,7 @@ def main(argv: list[str] | None = None) -> int:
                              f"functions/<name>/app.py)")
         prepare_artifacts(artifacts, root)
         prepared = True
-        if native == "0":
-            package_cpython(root, artifacts, log)
-        else:
-            dist = ensure_dist(root, args.cache_dir.resolve(), log)
-            copy_tree(dist, artifacts)
-            log(f"artifact ready: {artifacts}/bootstrap (Handler functions.{folder}.app.handler)")
+        package_function(root, args.logical_id, f"functions.{folder}.app.handler", native, artifacts, log)
         return 0
     except (BuildError, OSError, subprocess.SubprocessError) as error:
         print(f"[native {args.logical_id}] ERROR: {error}", file=sys.stderr, flush=True)

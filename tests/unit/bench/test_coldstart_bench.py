@@ -211,3 +211,46 @@ def test_unknown_function_is_a_clear_error(project: Path, capsys: pytest.Capture
     code = coldstart.main(["--root", str(project), "--functions", "NopeFunction", "--out", os.devnull])
     assert code == 2
     assert "NopeFunction" in capsys.readouterr().err
+
+
+def test_every_function_of_the_real_template_uses_the_native_layer() -> None:
+    root = Path(coldstart.__file__).resolve().parent.parent
+    specs, _ = coldstart.discover(root, root / "template.yaml")
+    assert len(specs) == 9
+    assert {spec.layers for spec in specs} == {("NativeRuntimeLayer",)}  # Globals: Layers
+
+
+def test_the_native_bootstrap_comes_from_the_layer_as_on_lambda(project: Path, tmp_path: Path) -> None:
+    """The function's artifact holds no bootstrap: the layer's runs (``/opt/bootstrap`` on Lambda),
+    in the function's task root, as provided.al2023 does."""
+    template = TEMPLATE.replace(
+        "    Architectures: [x86_64]\n", "    Architectures: [x86_64]\n    Layers: [!Ref NativeRuntimeLayer]\n"
+    ).replace(
+        "Resources:\n",
+        "Resources:\n  NativeRuntimeLayer:\n    Type: AWS::Serverless::LayerVersion\n"
+        "    Properties:\n      ContentUri: layers/native-runtime\n",
+    )
+    write(project / "template.yaml", template)
+    build = project / ".aws-sam" / "build"
+    (build / "EchoFunction" / "bootstrap").unlink()
+    write(build / "EchoFunction" / "function.json", '{"handler": "functions.echo.app.handler"}')
+    # Fails unless started in the function's artifact, with it as LAMBDA_TASK_ROOT.
+    layer_bootstrap = (
+        "#!/bin/sh\n"
+        '[ "$(pwd)" = "$LAMBDA_TASK_ROOT" ] && [ -f "$LAMBDA_TASK_ROOT/function.json" ] || exit 3\n'
+        f'export PYTHONPATH="{project}:{RUNTIME}"\nexec "{sys.executable}" -m lambda_runtime\n'
+    )
+    write(build / "NativeRuntimeLayer" / "bootstrap", layer_bootstrap, 0o755)
+    write(build / "NativeRuntimeLayer" / "ballast.bin", "x" * 4096)
+    out = tmp_path / "layer.json"
+    args = ["--root", str(project), "--runs", "2", "--functions", "EchoFunction", "UnbuiltFunction"]
+    assert coldstart.main([*args, "--no-imports", "--out", str(out), "--png", str(tmp_path / "l.png")]) == 0
+    functions = json.loads(out.read_text())["functions"]
+    echo = functions["EchoFunction"]
+    assert echo["native"]["n"] == 2, echo.get("native_error")
+    assert echo["layer"] == "NativeRuntimeLayer"
+    assert echo["native_artifact"] == "script (not an ELF: a NATIVE=0 build?) from layer NativeRuntimeLayer"
+    assert 0 < echo["zip_bytes"] < echo["layer_zip_bytes"]
+    unbuilt = functions["UnbuiltFunction"]  # the layer is there, the function's artifact is not
+    assert unbuilt["native"] is None and unbuilt["layer"] is None
+    assert any("no native artifact" in note for note in unbuilt["notes"])

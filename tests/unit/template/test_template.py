@@ -69,6 +69,27 @@ def test_every_function_is_native_and_built_by_the_makefile(lid: str) -> None:
     assert fn_prop(lid, "CodeUri") == "."
     assert fn_prop(lid, "Tracing") == "Active"
     assert fn_prop(lid, "MemorySize") == 128
+    assert fn_prop(lid, "Layers") == [{"Ref": "NativeRuntimeLayer"}]  # the bootstrap, at /opt
+
+
+def test_one_native_runtime_layer_built_by_the_makefile_under_layers() -> None:
+    layers = of_type("AWS::Serverless::LayerVersion")
+    assert list(layers) == ["NativeRuntimeLayer"]
+    layer = layers["NativeRuntimeLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "x86_64"}
+    props = layer["Properties"]
+    assert props["ContentUri"] == "layers/native-runtime"
+    assert props["CompatibleRuntimes"] == ["provided.al2023"]
+    assert props["CompatibleArchitectures"] == GLOBAL_FN["Architectures"]
+    assert props["LayerName"] == {"Fn::Sub": "${EnvironmentName}-${Colour}-native-runtime"}
+    # SAM runs `make build-NativeRuntimeLayer` with the Makefile of ContentUri; it hands over to
+    # the repository's Makefile, which packages the layer.
+    makefile = (ROOT / props["ContentUri"] / "Makefile").read_text()
+    assert "\nbuild-NativeRuntimeLayer:" in makefile
+    assert "\nbuild-NativeRuntimeLayer:" in (ROOT / "Makefile").read_text()
+    # Every function gets it through Globals, none lists its own layers.
+    assert GLOBAL_FN["Layers"] == [{"Ref": "NativeRuntimeLayer"}]
+    assert not [lid for lid in FUNCTIONS if "Layers" in FUNCTIONS[lid]["Properties"]]
 
 
 @pytest.mark.parametrize("lid", sorted(FUNCTIONS))
