@@ -481,7 +481,8 @@ def layer_manifest(root: Path, native: str, build: str) -> dict[str, object]:
             "glibcMax": GLIBC_MAX if native == "1" else None}
 
 
-def package_function(root: Path, logical_id: str, handler: str, native: str, artifacts: Path, log: Log) -> None:
+def package_function(root: Path, logical_id: str, handler: str, native: str, artifacts: Path,
+                     log: Log) -> None:
     """A function's artifact: ``function.json`` only; its code is the layer's bootstrap."""
     build = layer_build(root, native)
     write_json_atomically(artifacts / FUNCTION_MANIFEST, {
@@ -519,7 +520,9 @@ def package_cpython(root: Path, artifacts: Path, log: Log) -> None:
 
 
 def package_layer(root: Path, cache: Path, native: str, artifacts: Path, log: Log) -> None:
-    """The layer: the cached dist (compiled first if needed) and ``native-runtime.json``; NATIVE=0: sources."""
+    """The layer: the cached dist (compiled first if needed) and ``native-runtime.json``.
+
+    NATIVE=0: the sources and a shell ``bootstrap``."""
     if native == "0":
         package_cpython(root, artifacts, log)
         return
@@ -534,7 +537,8 @@ def main(argv: list[str] | None = None) -> int:
     """Command line entry: package one function, or fail loudly."""
     parser = argparse.ArgumentParser(description="Package the native layer or a function (docs/native.md).")
     parser.add_argument("--logical-id", required=True, help="the logical id in template.yaml")
-    parser.add_argument("--layer", action="store_true", help="package the layer (the bootstrap), not a function")
+    parser.add_argument("--layer", action="store_true",
+                        help="package the layer (the bootstrap), not a function")
     parser.add_argument("--artifacts", required=True, type=Path, help="ARTIFACTS_DIR given by sam build")
     parser.add_argument("--root", type=Path, default=REPO_ROOT, help="source root (default: this repo)")
     parser.add_argument("--cache-dir", type=Path,

@@ -2,7 +2,8 @@
 
 Usage::
 
-    startup.py --bootstrap .aws-sam/build/ValidateFunction/bootstrap \\
+    startup.py --bootstrap .aws-sam/build/NativeRuntimeLayer/bootstrap \\
+        --task-root .aws-sam/build/ValidateFunction \\
         --handler functions.validate.app.handler --event events/validate/horn-blow.json --runs 20
 
 Each run spawns the bootstrap with a fresh environment, serves one invocation (cold), then a
@@ -159,8 +160,9 @@ def run_once(bootstrap: Path, env: dict[str, str], event: bytes, warm: bool, tim
 def _spawn(session: Session, bootstrap: Path, env: dict[str, str], event: bytes, warm: bool,
            timeout_s: float) -> Run:
     started = time.perf_counter()
-    process = subprocess.Popen([str(bootstrap)], env=env, cwd=bootstrap.parent, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Lambda starts the bootstrap (/var/task/bootstrap, or /opt/bootstrap from a layer) in the task root
+    process = subprocess.Popen([str(bootstrap)], env=env, cwd=env["LAMBDA_TASK_ROOT"],
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     posts: list[Post] = []
     warm_ms: float | None = None
     try:
@@ -220,6 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--handler", required=True, help="_HANDLER, e.g. functions.validate.app.handler")
     parser.add_argument("--event", help="a JSON file (default: {})")
     parser.add_argument("--event-json", help="the event as JSON text")
+    parser.add_argument("--task-root", type=Path,
+                        help="LAMBDA_TASK_ROOT and working directory: the function's artifact when the "
+                             "bootstrap is a layer's (default: the bootstrap's folder)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--no-warm", action="store_true", help="only the cold invocation")
     parser.add_argument("--env", action="append", default=[], help="extra KEY=VALUE for the function")
@@ -236,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"startup: {bootstrap} is not an executable file", file=sys.stderr)
         return 2
     extra = dict(item.split("=", 1) for item in args.env)
-    env = function_env("", args.handler, bootstrap.parent, extra)
+    task_root: Path = (args.task_root or bootstrap.parent).resolve()
+    env = function_env("", args.handler, task_root, extra)
     runs = [run_once(bootstrap, env, event, not args.no_warm, args.timeout) for _ in range(max(1, args.runs))]
     warm = [r.warm_ms for r in runs if r.warm_ms is not None]
     report = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -93,6 +94,57 @@ def test_elf_files_are_found_by_magic_not_by_name(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "notes.txt: needs GLIBC_2." in result.stderr
     assert "fake.so" not in result.stderr
+
+
+def build_dir(tmp: Path, layer_build: str = "b1", function_build: str = "b1") -> Path:
+    """A ``sam build`` folder of the layer layout: the layer (an ELF that passes) and two functions."""
+    assert GCC is not None
+    layer = tmp / "build" / "NativeRuntimeLayer"
+    layer.mkdir(parents=True)
+    shim = tmp / "shim.o"
+    subprocess.run([GCC, "-O2", "-fPIC", "-c", "-o", str(shim), str(SHIM)], check=True, timeout=120)
+    compile_c(layer, "bootstrap", str(shim), "-Wl,--wrap=hypot")
+    (layer / "hypot.c").unlink()
+    manifest = {"layer": "NativeRuntimeLayer", "build": layer_build}
+    (layer / "native-runtime.json").write_text(json.dumps(manifest))
+    for name in ("ValidateFunction", "EnrichFunction"):
+        (tmp / "build" / name).mkdir()
+        (tmp / "build" / name / "function.json").write_text(json.dumps({"layerBuild": function_build}))
+    return tmp / "build"
+
+
+@needs_gcc
+def test_the_layer_is_checked_and_its_functions_carry_no_elf(tmp_path: Path) -> None:
+    result = check("--max", "2.34", build_dir(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK: 1 ELF files" in result.stdout
+    assert "2 function artifact(s) without ELF" in result.stdout
+
+
+@needs_gcc
+def test_an_elf_in_a_function_artifact_fails(tmp_path: Path) -> None:
+    build = build_dir(tmp_path)
+    shutil.copy2(build / "NativeRuntimeLayer" / "bootstrap", build / "EnrichFunction" / "bootstrap")
+    result = check("--max", "2.34", build)
+    assert result.returncode == 1
+    assert f"{build}/EnrichFunction/bootstrap: an ELF in a function artifact" in result.stderr
+    assert "ValidateFunction" not in result.stderr
+
+
+@needs_gcc
+def test_a_function_packaged_for_another_layer_build_fails(tmp_path: Path) -> None:
+    build = build_dir(tmp_path, layer_build="new", function_build="old")
+    result = check("--max", "2.34", build)
+    assert result.returncode == 1
+    assert f"{build}/ValidateFunction: packaged for layer build old, but the layer here is build new" in (
+        result.stderr)
+
+
+@needs_gcc
+def test_a_layer_above_the_maximum_fails(tmp_path: Path) -> None:
+    result = check("--max", "2.2", build_dir(tmp_path))
+    assert result.returncode == 1
+    assert "NativeRuntimeLayer/bootstrap: needs GLIBC_2." in result.stderr
 
 
 def test_a_folder_without_any_elf_fails(tmp_path: Path) -> None:

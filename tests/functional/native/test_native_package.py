@@ -1,4 +1,6 @@
-"""build/native/package.py: the artifacts it writes really answer a local Runtime API.
+"""build/native/package.py: the layer and the function artifacts it writes really answer a local
+Runtime API, run as Lambda runs them: the layer's ``bootstrap`` (``/opt``) with the function's
+artifact as task root.
 
 The NATIVE=0 tests use fixture handlers (tests/functional/native/fixtures/functions) with the
 real runtime loop and domain package. The ``native`` tests use the real tree and its cached
@@ -26,21 +28,26 @@ FIXTURE_FUNCTIONS = Path(__file__).resolve().parent / "fixtures" / "functions"
 PURE_FUNCTIONS = ("validate", "enrich", "vehicle_decoder")
 
 
+LAYER = "NativeRuntimeLayer"
+
+
 def package(logical_id: str, artifacts: Path, *, native: str, root: Path = ROOT,
             extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run package.py as the Makefile's build-% rule does."""
+    """Run package.py as the Makefile's rules do (build-NativeRuntimeLayer, build-%)."""
     env = dict(os.environ, NATIVE=native, **(extra_env or {}))
+    layer = ["--layer"] if logical_id == LAYER else []
     return subprocess.run(
-        [sys.executable, str(PACKAGE), "--logical-id", logical_id, "--artifacts", str(artifacts),
+        [sys.executable, str(PACKAGE), *layer, "--logical-id", logical_id, "--artifacts", str(artifacts),
          "--root", str(root)],
         capture_output=True, text=True, env=env, timeout=1800, check=False,
     )
 
 
-def probe(bootstrap: Path, handler: str, event: Any) -> dict[str, Any]:
+def probe(bootstrap: Path, handler: str, event: Any, task_root: Path | None = None) -> dict[str, Any]:
     """Spawn the bootstrap once against a local Runtime API: a cold and a warm invocation."""
+    where = [] if task_root is None else ["--task-root", str(task_root)]
     result = subprocess.run(
-        [sys.executable, str(PROBE), "--bootstrap", str(bootstrap), "--handler", handler,
+        [sys.executable, str(PROBE), "--bootstrap", str(bootstrap), *where, "--handler", handler,
          "--event-json", json.dumps(event), "--runs", "1", "--env", f"PYTHON={sys.executable}"],
         capture_output=True, text=True, timeout=120, check=False,
     )
@@ -60,16 +67,30 @@ def fixture_root(tmp_path: Path) -> Path:
     return root
 
 
-def test_native0_artifact_runs_the_handler_under_cpython(fixture_root: Path, tmp_path: Path) -> None:
-    artifacts = tmp_path / "EchoFunction"
-    result = package("EchoFunction", artifacts, native="0", root=fixture_root)
+def manifest(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def test_native0_layer_runs_the_handler_of_a_function_under_cpython(fixture_root: Path,
+                                                                   tmp_path: Path) -> None:
+    layer, function = tmp_path / LAYER, tmp_path / "EchoFunction"
+    result = package(LAYER, layer, native="0", root=fixture_root)
     assert result.returncode == 0, result.stderr
-    bootstrap = artifacts / "bootstrap"
+    assert package("EchoFunction", function, native="0", root=fixture_root).returncode == 0
+    bootstrap = layer / "bootstrap"
     assert bootstrap.read_bytes().startswith(b"#!/bin/sh")
     assert os.access(bootstrap, os.X_OK)
     for part in ("lambda_runtime/loop.py", "remote_services/__init__.py", "functions/echo/app.py"):
-        assert (artifacts / part).is_file(), part
-    report = probe(bootstrap, "functions.echo.app.handler", {"hello": "world"})
+        assert (layer / part).is_file(), part
+    # The function's artifact is its manifest, naming the layer build it was packaged for.
+    assert [p.name for p in function.iterdir()] == ["function.json"]
+    assert manifest(function / "function.json") == {
+        "function": "EchoFunction", "handler": "functions.echo.app.handler", "native": 0,
+        "layer": LAYER, "layerBuild": manifest(layer / "native-runtime.json")["build"],
+    }
+    assert "functions.echo.app.handler" in manifest(layer / "native-runtime.json")["handlers"]
+    report = probe(bootstrap, "functions.echo.app.handler", {"hello": "world"}, task_root=function)
     cold, warm = report["first_run"]["posts"]
     assert cold["kind"] == "response" and warm["kind"] == "response"
     assert cold["body"]["echo"] == {"hello": "world"}
@@ -82,8 +103,8 @@ def test_native0_artifact_runs_the_handler_under_cpython(fixture_root: Path, tmp
 
 def test_the_native_entry_turns_the_collector_back_on_after_init(fixture_root: Path, tmp_path: Path) -> None:
     # entry.py run by CPython: the same code that the binary starts with.
-    artifacts = tmp_path / "EchoFunction"
-    assert package("EchoFunction", artifacts, native="0", root=fixture_root).returncode == 0
+    artifacts = tmp_path / LAYER
+    assert package(LAYER, artifacts, native="0", root=fixture_root).returncode == 0
     script = artifacts / "bootstrap"
     entry = ROOT / "build" / "native" / "entry.py"
     script.write_text(script.read_text().replace("-m lambda_runtime", str(entry)))
@@ -94,8 +115,8 @@ def test_the_native_entry_turns_the_collector_back_on_after_init(fixture_root: P
 
 
 def test_native0_handler_error_is_posted_as_an_invocation_error(fixture_root: Path, tmp_path: Path) -> None:
-    artifacts = tmp_path / "EchoFunction"
-    assert package("EchoFunction", artifacts, native="0", root=fixture_root).returncode == 0
+    artifacts = tmp_path / LAYER
+    assert package(LAYER, artifacts, native="0", root=fixture_root).returncode == 0
     report = probe(artifacts / "bootstrap", "functions.echo.app.handler", {"fail": "boom"})
     post = report["first_run"]["posts"][0]
     assert post["kind"] == "error"
@@ -108,12 +129,13 @@ def test_a_function_without_handler_fails_loudly(fixture_root: Path, tmp_path: P
     result = package("NoSuchFunction", artifacts, native="0", root=fixture_root)
     assert result.returncode == 1
     assert "functions/no_such/app.py" in result.stderr
-    assert not (artifacts / "bootstrap").exists()
+    assert not (artifacts / "function.json").exists()
 
 
 @pytest.mark.parametrize(("logical_id", "native", "message"), [
     ("echo", "0", "is not of the form <CamelCase>Function"),
     ("EchoFunction", "yes", "NATIVE must be 0 or 1"),
+    (LAYER, "yes", "NATIVE must be 0 or 1"),
 ])
 def test_bad_arguments_are_refused(fixture_root: Path, tmp_path: Path, logical_id: str, native: str,
                                    message: str) -> None:
@@ -129,22 +151,36 @@ def test_the_source_tree_is_never_used_as_the_artifact_folder(fixture_root: Path
     assert (fixture_root / "functions" / "echo" / "app.py").is_file()
 
 
-def test_stale_files_are_replaced(fixture_root: Path, tmp_path: Path) -> None:
-    artifacts = tmp_path / "EchoFunction"
+def test_the_layer_is_packaged_only_under_its_logical_id(fixture_root: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(PACKAGE), "--layer", "--logical-id", "EchoFunction", "--artifacts",
+         str(tmp_path / "out"), "--root", str(fixture_root)],
+        capture_output=True, text=True, env=dict(os.environ, NATIVE="0"), timeout=120, check=False,
+    )
+    assert result.returncode == 1
+    assert f"the layer's logical id is {LAYER}" in result.stderr
+
+
+@pytest.mark.parametrize("logical_id", ["EchoFunction", LAYER])
+def test_stale_files_are_replaced(fixture_root: Path, tmp_path: Path, logical_id: str) -> None:
+    artifacts = tmp_path / logical_id
     (artifacts / "old").mkdir(parents=True)
     (artifacts / "old" / "stale.py").write_text("x = 1\n")
-    assert package("EchoFunction", artifacts, native="0", root=fixture_root).returncode == 0
+    (artifacts / "bootstrap").write_text("#!/bin/sh\n")  # a function of the layout before the layer
+    assert package(logical_id, artifacts, native="0", root=fixture_root).returncode == 0
     assert not (artifacts / "old").exists()
+    assert (artifacts / "bootstrap").exists() == (logical_id == LAYER)
 
 
-def test_a_failed_build_leaves_no_bootstrap_behind(fixture_root: Path, tmp_path: Path) -> None:
-    artifacts = tmp_path / "EchoFunction"
-    assert package("EchoFunction", artifacts, native="0", root=fixture_root).returncode == 0
+@pytest.mark.parametrize("logical_id", ["EchoFunction", LAYER])
+def test_a_failed_build_leaves_an_empty_artifact(fixture_root: Path, tmp_path: Path, logical_id: str) -> None:
+    artifacts = tmp_path / logical_id
+    assert package(logical_id, artifacts, native="0", root=fixture_root).returncode == 0
     (fixture_root / "src" / "lambda_runtime").unlink()  # the runtime loop is gone: packaging must fail
-    result = package("EchoFunction", artifacts, native="0", root=fixture_root)
+    result = package(logical_id, artifacts, native="0", root=fixture_root)
     assert result.returncode == 1
     assert "ERROR" in result.stderr
-    assert not (artifacts / "bootstrap").exists()
+    assert list(artifacts.iterdir()) == []
 
 
 def test_parallel_targets_wait_for_the_one_compile(fixture_root: Path, tmp_path: Path) -> None:
@@ -156,10 +192,10 @@ def test_parallel_targets_wait_for_the_one_compile(fixture_root: Path, tmp_path:
     (fixture_root / "functions" / "unique.py").write_text(f"# {tmp_path}\n")
     cache = tmp_path / "cache"
     cache.mkdir()
-    artifacts = tmp_path / "EchoFunction"
+    artifacts = tmp_path / LAYER
     with (cache / "build.lock").open("a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # another target is compiling
-        result = package("EchoFunction", artifacts, native="1", root=fixture_root,
+        result = package(LAYER, artifacts, native="1", root=fixture_root,
                          extra_env={"NATIVE_CACHE_DIR": str(cache), "NATIVE_LOCK_TIMEOUT": "1"})
     assert result.returncode == 1
     assert "waiting for another target" in result.stdout
@@ -187,18 +223,18 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def native_artifact(tmp_path_factory: pytest.TempPathFactory, snapshot: Path) -> Path:
-    """The real tree's native artifact (from the cached dist; compiled once if the cache is stale)."""
-    artifacts = tmp_path_factory.mktemp("native") / "ValidateFunction"
-    result = package("ValidateFunction", artifacts, native="1", root=snapshot)
+    """The real tree's native layer (from the cached dist; compiled once if the cache is stale)."""
+    artifacts = tmp_path_factory.mktemp("native") / LAYER
+    result = package(LAYER, artifacts, native="1", root=snapshot)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     return artifacts
 
 
 @pytest.fixture(scope="module")
 def cpython_artifact(tmp_path_factory: pytest.TempPathFactory, snapshot: Path) -> Path:
-    """The real tree's NATIVE=0 artifact."""
-    artifacts = tmp_path_factory.mktemp("cpython") / "ValidateFunction"
-    result = package("ValidateFunction", artifacts, native="0", root=snapshot)
+    """The real tree's NATIVE=0 layer."""
+    artifacts = tmp_path_factory.mktemp("cpython") / LAYER
+    result = package(LAYER, artifacts, native="0", root=snapshot)
     assert result.returncode == 0, result.stderr
     return artifacts
 
@@ -227,11 +263,40 @@ def test_native_artifact_is_an_elf_that_loads_on_glibc_2_34(native_artifact: Pat
 @pytest.mark.native
 def test_a_second_package_run_reuses_the_cached_binary(native_artifact: Path, snapshot: Path,
                                                        tmp_path: Path) -> None:
-    result = package("EnrichFunction", tmp_path / "EnrichFunction", native="1", root=snapshot)
+    result = package(LAYER, tmp_path / LAYER, native="1", root=snapshot)
     assert result.returncode == 0, result.stderr
     assert "is up to date (no compile)" in result.stdout
-    copied = (tmp_path / "EnrichFunction" / "bootstrap").read_bytes()
+    copied = (tmp_path / LAYER / "bootstrap").read_bytes()
     assert copied == (native_artifact / "bootstrap").read_bytes()
+
+
+@pytest.mark.native
+def test_a_native_function_is_a_manifest_of_the_layer_build_and_runs_from_it(
+        native_artifact: Path, snapshot: Path, tmp_path: Path) -> None:
+    build = native_artifact.parent  # a build folder: the layer and its functions side by side
+    function = build / "ValidateFunction"
+    result = package("ValidateFunction", function, native="1", root=snapshot)
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in function.iterdir()] == ["function.json"]  # no ELF, no copy of the binary
+    layer = manifest(native_artifact / "native-runtime.json")
+    assert layer["native"] == 1 and layer["glibcMax"] == "2.34"
+    assert manifest(function / "function.json")["layerBuild"] == layer["build"]
+    event = json.loads((ROOT / "events" / "validate" / "horn-blow.json").read_text())
+    posts = probe(native_artifact / "bootstrap", "functions.validate.app.handler", event,
+                  task_root=function)["first_run"]["posts"]
+    assert posts[0]["kind"] == "response", posts[0]
+    # The layer and its function pass the check; a function packaged for another build does not.
+    result = subprocess.run([sys.executable, str(CHECK), "--max", "2.34", str(build)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "1 function artifact(s) without ELF" in result.stdout
+    other = build / "EnrichFunction"
+    assert package("EnrichFunction", other, native="0", root=snapshot).returncode == 0
+    result = subprocess.run([sys.executable, str(CHECK), "--max", "2.34", str(build)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    shutil.rmtree(other)
+    assert result.returncode == 1
+    assert f"{other}: packaged for layer build cpython-" in result.stderr
 
 
 @pytest.mark.native

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import coldstart
+from bench import coldstart, coldstart_template
 
 RUNTIME = Path(coldstart.__file__).resolve().parent.parent / "src"
 
@@ -215,7 +215,7 @@ def test_unknown_function_is_a_clear_error(project: Path, capsys: pytest.Capture
 
 def test_every_function_of_the_real_template_uses_the_native_layer() -> None:
     root = Path(coldstart.__file__).resolve().parent.parent
-    specs, _ = coldstart.discover(root, root / "template.yaml")
+    specs, _ = coldstart_template.discover(root, root / "template.yaml")
     assert len(specs) == 9
     assert {spec.layers for spec in specs} == {("NativeRuntimeLayer",)}  # Globals: Layers
 
@@ -224,7 +224,8 @@ def test_the_native_bootstrap_comes_from_the_layer_as_on_lambda(project: Path, t
     """The function's artifact holds no bootstrap: the layer's runs (``/opt/bootstrap`` on Lambda),
     in the function's task root, as provided.al2023 does."""
     template = TEMPLATE.replace(
-        "    Architectures: [x86_64]\n", "    Architectures: [x86_64]\n    Layers: [!Ref NativeRuntimeLayer]\n"
+        "    Architectures: [x86_64]\n",
+        "    Architectures: [x86_64]\n    Layers: [!Ref NativeRuntimeLayer]\n",
     ).replace(
         "Resources:\n",
         "Resources:\n  NativeRuntimeLayer:\n    Type: AWS::Serverless::LayerVersion\n"
@@ -244,7 +245,8 @@ def test_the_native_bootstrap_comes_from_the_layer_as_on_lambda(project: Path, t
     write(build / "NativeRuntimeLayer" / "ballast.bin", "x" * 4096)
     out = tmp_path / "layer.json"
     args = ["--root", str(project), "--runs", "2", "--functions", "EchoFunction", "UnbuiltFunction"]
-    assert coldstart.main([*args, "--no-imports", "--out", str(out), "--png", str(tmp_path / "l.png")]) == 0
+    png = str(tmp_path / "l.png")
+    assert coldstart.main([*args, "--no-imports", "--out", str(out), "--png", png]) == 0
     functions = json.loads(out.read_text())["functions"]
     echo = functions["EchoFunction"]
     assert echo["native"]["n"] == 2, echo.get("native_error")
