@@ -78,7 +78,9 @@ def _placeholder(name: str) -> str:
     return f"bench-{name.lower().replace('_', '-')}"
 
 
-def _environment(*sources: Any) -> dict[str, str]:
+def _environment(*sources: Any, defaults: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment variables of ``sources`` (later ones win); ``!Ref Parameter`` is the
+    parameter's default (``defaults``), any other computed value a placeholder."""
     env: dict[str, str] = {}
     for source in sources:
         variables = ((source or {}).get("Environment") or {}).get("Variables") or {}
@@ -89,6 +91,8 @@ def _environment(*sources: Any) -> dict[str, str]:
                 env[str(name)] = "true" if value else "false"
             elif isinstance(value, str | int | float):
                 env[str(name)] = str(value)
+            elif isinstance(value, dict) and str(value.get("Ref")) in (defaults or {}):
+                env[str(name)] = (defaults or {})[str(value["Ref"])]
             else:
                 env[str(name)] = _placeholder(str(name))
     return env
@@ -111,6 +115,11 @@ def _layer_ids(*sources: Any) -> tuple[str, ...]:
 def functions_from_template(template: dict[str, Any]) -> list[FunctionSpec]:
     """Every ``AWS::Serverless::Function`` in the template, in template order."""
     globals_fn = ((template.get("Globals") or {}).get("Function")) or {}
+    defaults = {
+        str(name): str(spec["Default"])
+        for name, spec in (template.get("Parameters") or {}).items()
+        if isinstance(spec, dict) and isinstance(spec.get("Default"), str | int | float)
+    }
     specs = []
     for logical_id, resource in template["Resources"].items():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
@@ -130,7 +139,7 @@ def functions_from_template(template: dict[str, Any]) -> list[FunctionSpec]:
                 folder=folder,
                 memory_mb=_int(props.get("MemorySize", globals_fn.get("MemorySize")), 128),
                 architecture=arch,
-                environment=_environment(globals_fn, props),
+                environment=_environment(globals_fn, props, defaults=defaults),
                 layers=_layer_ids(globals_fn, props),
             )
         )

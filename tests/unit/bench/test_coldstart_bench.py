@@ -256,3 +256,12 @@ def test_the_native_bootstrap_comes_from_the_layer_as_on_lambda(project: Path, t
     unbuilt = functions["UnbuiltFunction"]  # the layer is there, the function's artifact is not
     assert unbuilt["native"] is None and unbuilt["layer"] is None
     assert any("no native artifact" in note for note in unbuilt["notes"])
+
+
+def test_a_parameter_reference_in_the_environment_is_its_default() -> None:
+    root = Path(coldstart.__file__).resolve().parent.parent
+    specs, _ = coldstart_template.discover(root, root / "template.yaml")
+    decoder = next(spec for spec in specs if spec.logical_id == "VehicleDecoderFunction")
+    assert decoder.environment["EVENT_TTL_DAYS"] == "30"  # !Ref EventTtlDays: an integer is read at invoke
+    assert decoder.environment["ENVIRONMENT"] == "dev"
+    assert decoder.environment["EVENTS_TOPIC_ARN"].startswith("arn:")  # !Ref of a resource: a placeholder
