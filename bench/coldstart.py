@@ -2,7 +2,7 @@
 
 Local mode (default): for every ``AWS::Serverless::Function`` in ``template.yaml`` it spawns the
 built ``bootstrap`` as Lambda picks it (``.aws-sam/build/<LogicalId>/bootstrap`` if the function
-has one, else the one of its first layer that has one, e.g. ``.aws-sam/build/NativeRuntimeLayer/``,
+has one, else its layer's, e.g. ``.aws-sam/build/NativeRuntimeLayer/``,
 ``/opt`` on Lambda), with the function's artifact as task root and working directory, against a
 local Runtime API ``--runs`` times and
 measures spawn -> first response, a warm invoke and max RSS; the baseline is the same handler under
@@ -85,9 +85,10 @@ def zip_size(folder: Path) -> int:
 
 
 def find_bootstrap(function_dir: Path, layer_dirs: list[Path]) -> tuple[Path, Path | None] | None:
-    """The ``bootstrap`` Lambda runs on provided.al2023: the function's own, else the first layer's
-    (layers are extracted at ``/opt``); with the layer it came from. None if there is none."""
-    for folder, layer in [(function_dir, None), *((d, d) for d in layer_dirs)]:
+    """The ``bootstrap`` Lambda runs on provided.al2023: the function's own, else ``/opt``'s (the
+    layers merged there in order: the last one that has a ``bootstrap``); with the layer it came
+    from. None if there is none."""
+    for folder, layer in [(function_dir, None), *((d, d) for d in reversed(layer_dirs))]:
         bootstrap = folder / "bootstrap"
         if bootstrap.is_file() and os.access(bootstrap, os.X_OK):
             return bootstrap, layer

@@ -225,12 +225,12 @@ class LocalCloud:
 
     def _register_functions(self) -> None:
         assert self.resources is not None
-        for fn in self.resources.functions.values():
-            if not (fn.artifact_dir / "bootstrap").exists():
-                raise LocalCloudError(
-                    f"{fn.logical_id}: {fn.artifact_dir}/bootstrap not found: rebuild (sam build)"
-                )
-        self.host.register_all(wiring.function_spec(fn) for fn in self.resources.functions.values())
+        specs = [wiring.function_spec(fn) for fn in self.resources.functions.values()]
+        for spec in specs:  # its own bootstrap, or its layer's (/opt), of the same build
+            problem = spec.not_runnable()
+            if problem is not None:
+                raise LocalCloudError(f"{spec.logical_id}: {problem}")
+        self.host.register_all(specs)
 
     def physical(self, logical_id: str) -> str:
         """The physical id (name, URL or ARN) of a resource of the template."""

@@ -26,6 +26,7 @@ SOURCES = (
     "api",
     "schemas",
     "build/native",
+    "layers",
     "Makefile",
 )
 

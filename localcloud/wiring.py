@@ -61,6 +61,7 @@ def function_spec(fn: FunctionConfig) -> FunctionSpec:
         timeout_s=float(fn.timeout_s),
         memory_mb=fn.memory_mb,
         reserved_concurrency=fn.reserved_concurrency,
+        layer_dirs=fn.layer_dirs,
     )
 
 

@@ -70,10 +70,9 @@ class Instance:
         self._server_thread.start()
         port = self.server.server_address[1]
         env = environment_for(self.spec, f"127.0.0.1:{port}")
-        bootstrap = Path(self.spec.artifact_dir) / "bootstrap"
         try:
             self.proc = subprocess.Popen(
-                [str(bootstrap)],
+                [str(self.spec.bootstrap)],  # the function's, or its layer's (/opt/bootstrap)
                 cwd=str(self.spec.artifact_dir),
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -1,5 +1,5 @@
-"""Lambda functions (SAM and plain) and their SQS event source mappings: configurations for the
-function host and the event sources (nothing is created in moto)."""
+"""Lambda functions (SAM and plain), their layers and their SQS event source mappings:
+configurations for the function host and the event sources (nothing is created in moto)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ def create_function(ctx: ProvisionContext, lid: str, raw: dict[str, Any], *, sam
     arch = (p.get("Architectures") or ["x86_64"])[0]
     arn = ctx.arn("lambda", f"function:{name}")
     rc = p.get("ReservedConcurrentExecutions")
+    layers = []
+    for layer in p.get("Layers") or []:  # with SAM Globals' first (merged by the provisioner)
+        if str(layer) in ctx.out.layers:
+            layers.append(ctx.out.layers[str(layer)])
+        else:
+            ctx.out.not_emulated.append(f"{lid}.Layers {layer} (a layer from outside the template)")
     ctx.out.functions[lid] = FunctionConfig(
         logical_id=lid,
         name=name,
@@ -47,8 +53,24 @@ def create_function(ctx: ProvisionContext, lid: str, raw: dict[str, Any], *, sam
         memory_mb=int(p.get("MemorySize", 128)),
         reserved_concurrency=int(rc) if rc is not None else None,
         architecture=str(arch),
+        layer_dirs=tuple(layers),
     )
     ctx.set(lid, name, Arn=arn)
+
+
+def create_layer_version(ctx: ProvisionContext, lid: str, raw: dict[str, Any], *, sam: bool = False) -> None:
+    """A layer of the template: its built content (``ContentUri`` of the built template), which
+    the function host puts where Lambda puts ``/opt``. Ref: the layer version ARN."""
+    p = ctx.resolver.resolve(raw)
+    content = p.get("ContentUri") if sam else p.get("Content")
+    name = p.get("LayerName") or physical_name(ctx.stack, lid, 64)
+    arn = ctx.arn("lambda", f"layer:{name}:1")
+    ctx.out.layers[arn] = (ctx.base / (content if isinstance(content, str) else lid)).resolve()
+    ctx.set(lid, arn)
+
+
+def create_sam_layer_version(ctx: ProvisionContext, lid: str, raw: dict[str, Any]) -> None:
+    create_layer_version(ctx, lid, raw, sam=True)
 
 
 def create_event_source_mapping(
@@ -86,4 +108,6 @@ HANDLERS: dict[str, ResourceHandler] = {
     "AWS::Serverless::Function": create_sam_function,
     "AWS::Lambda::Function": create_function,
     "AWS::Lambda::EventSourceMapping": create_event_source_mapping,
+    "AWS::Serverless::LayerVersion": create_sam_layer_version,
+    "AWS::Lambda::LayerVersion": create_layer_version,
 }

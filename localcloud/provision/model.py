@@ -28,6 +28,7 @@ class FunctionConfig:
     memory_mb: int = 128
     reserved_concurrency: int | None = None
     architecture: str = "x86_64"
+    layer_dirs: tuple[Path, ...] = ()  # the built layers of the template it uses, in order
 
 
 @dataclass
@@ -89,6 +90,7 @@ class Provisioned:
     account_id: str
     parameters: dict[str, Any]
     functions: dict[str, FunctionConfig] = field(default_factory=dict)
+    layers: dict[str, Path] = field(default_factory=dict)  # layer version ARN -> its built content
     event_source_mappings: list[EventSourceMappingConfig] = field(default_factory=list)
     pipes: list[PipeConfig] = field(default_factory=list)
     ttl_tables: list[TtlTableConfig] = field(default_factory=list)

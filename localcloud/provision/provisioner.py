@@ -121,10 +121,15 @@ class Provisioner:
                 )
 
     def _ordered(self) -> list[str]:
-        """Logical ids in dependency order (Ref/GetAtt/Sub/DependsOn), stable otherwise."""
+        """Logical ids in dependency order (Ref/GetAtt/Sub/DependsOn, also through the `Globals`
+        section a resource gets, e.g. `Layers: [!Ref NativeRuntimeLayer]`), stable otherwise."""
+        globals_ = self.ctx.template.get("Globals") or {}
         deps: dict[str, set[str]] = {}
         for lid, res in self.resources.items():
             d = references(res.get("Properties") or {})
+            section = GLOBALS_SECTIONS.get(str(res.get("Type", "")))
+            if section is not None:
+                d |= references(globals_.get(section) or {})
             dep_on = res.get("DependsOn") or []
             d |= {dep_on} if isinstance(dep_on, str) else set(dep_on)
             deps[lid] = {x for x in d if x in self.resources and x != lid}

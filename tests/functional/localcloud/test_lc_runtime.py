@@ -80,3 +80,39 @@ def test_real_runtime_error_and_crash(cloud: Cloud, artifact: Path) -> None:
     missing = cloud.host.invoke("lc-RtMissing", b"{}")
     assert missing.function_error == "Unhandled"
     assert json.loads(missing.payload)["errorType"].startswith("Runtime.")
+
+
+HANDLER_WHERE = """
+import os
+
+
+def where(event, context):
+    return {"cwd": os.getcwd(), "taskRoot": os.environ["LAMBDA_TASK_ROOT"],
+            "manifest": open("function.json").read()}
+"""
+
+
+def test_a_function_runs_its_layers_bootstrap_in_its_task_root(cloud: Cloud, artifact: Path,
+                                                             tmp_path: Path) -> None:
+    """As on provided.al2023: no /var/task/bootstrap, so /opt/bootstrap (the layer's) runs, with
+    the function's artifact as LAMBDA_TASK_ROOT and working directory."""
+    layer = tmp_path / "RuntimeLayer"
+    shutil.copytree(artifact, layer)
+    (layer / "lc_where.py").write_text(HANDLER_WHERE)
+    (layer / "native-runtime.json").write_text(json.dumps({"build": "b1"}))
+    function = tmp_path / "WhereFunction"
+    function.mkdir()
+    (function / "function.json").write_text(json.dumps({"layerBuild": "b1"}))
+    where = spec("RtWhere", artifact_dir=function, handler="lc_where.where", layer_dirs=(layer,))
+    assert where.bootstrap == layer / "bootstrap" and where.not_runnable() is None
+    cloud.host.register(where)
+    result = cloud.host.invoke("lc-RtWhere", b"{}")
+    assert result.function_error is None, result.payload
+    answer = json.loads(result.payload)
+    assert answer["cwd"] == answer["taskRoot"] == str(function.resolve())
+    assert json.loads(answer["manifest"]) == {"layerBuild": "b1"}
+    # Its own bootstrap wins over the layer's; a function of another layer build cannot start.
+    assert spec("Own", artifact_dir=artifact, layer_dirs=(layer,)).bootstrap == artifact / "bootstrap"
+    (function / "function.json").write_text(json.dumps({"layerBuild": "b0"}))
+    assert "packaged for layer build b0, but" in str(where.not_runnable())
+    assert "no bootstrap" in str(spec("None", artifact_dir=function).not_runnable())

@@ -170,3 +170,41 @@ def test_resolver_long_and_short_forms() -> None:
     assert r.resolve(load_yaml("!If [C, !Join ['', [a, !Ref P]], b]")) == "av"
     assert r.resolve(load_yaml("!Select [2, !GetAZs '']")) == "eu-west-1c"
     assert r.resolve({"Fn::Sub": ["${X}", {"X": {"Ref": "AWS::URLSuffix"}}]}) == "amazonaws.com"
+
+
+LAYER_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: provided.al2023
+    Layers: [!Ref RuntimeLayer]
+Resources:
+  FirstFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: FirstFunction
+      Handler: functions.first.app.handler
+      Layers:
+        - !Ref ExtraLayer
+        - arn:aws:lambda:us-east-1:999999999999:layer:elsewhere:3
+  RuntimeLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties:
+      LayerName: runtime
+      ContentUri: RuntimeLayer
+  ExtraLayer:
+    Type: AWS::Lambda::LayerVersion
+    Properties:
+      Content: ExtraLayer
+"""
+
+
+def test_layers_of_the_template_and_of_globals_in_order(moto: MotoServer, tmp_path: Path) -> None:
+    # The layers come after the function in the template: Globals' reference orders them first.
+    (tmp_path / "template.yaml").write_text(LAYER_TEMPLATE)
+    prov = provision(tmp_path / "template.yaml", moto.url, {}, stack_name="t2")
+    fn = prov.functions["FirstFunction"]
+    assert fn.layer_dirs == (tmp_path / "RuntimeLayer", tmp_path / "ExtraLayer")  # Globals' first, as SAM
+    assert prov.physical_ids["RuntimeLayer"] == "arn:aws:lambda:us-east-1:123456789012:layer:runtime:1"
+    assert prov.layers[prov.physical_ids["ExtraLayer"]] == tmp_path / "ExtraLayer"
+    assert any("elsewhere:3 (a layer from outside the template)" in x for x in prov.not_emulated)

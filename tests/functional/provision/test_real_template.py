@@ -93,3 +93,11 @@ def test_subscription_filters_match_the_contract(prov: Provisioned, moto: MotoSe
     assert json.loads(life["FilterPolicy"]) == {"final": ["false"]}
     disclosure = sub_attrs(moto, prov.physical_ids["DisclosureSubscription"])
     assert disclosure["FilterPolicyScope"] == "MessageBody"
+
+
+def test_every_function_runs_from_the_native_layer(prov: Provisioned) -> None:
+    layer = (ROOT / "layers" / "native-runtime").resolve()  # the source template: ContentUri
+    arn = "arn:aws:lambda:us-east-1:123456789012:layer:prov-test-blue-native-runtime:1"
+    assert prov.layers == {arn: layer}
+    assert {fn.layer_dirs for fn in prov.functions.values()} == {(layer,)}  # Globals: Layers
+    assert prov.physical_ids["NativeRuntimeLayer"] in prov.layers
