@@ -4,7 +4,8 @@ API::
 
     spec = FunctionSpec(logical_id="PersisterFunction", function_name="rs-dev-persister",
                         arn="arn:aws:lambda:us-east-1:123456789012:function:rs-dev-persister",
-                        artifact_dir=Path(".aws-sam/build/PersisterFunction"),   # holds `bootstrap`
+                        artifact_dir=Path(".aws-sam/build/PersisterFunction"),   # LAMBDA_TASK_ROOT
+                        layer_dirs=(Path(".aws-sam/build/NativeRuntimeLayer"),), # /opt: `bootstrap`
                         handler="functions.persister.app.handler",
                         environment={"EVENTS_TABLE": "..."}, timeout_s=10, memory_mb=256,
                         reserved_concurrency=None)
