@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[3]
 PACKAGE = ROOT / "build" / "native" / "package.py"
 PROBE = ROOT / "build" / "native" / "startup.py"
 CHECK = ROOT / "build" / "native" / "check_glibc.py"
+UPLOAD = ROOT / "build" / "native" / "upload_size.py"
 FIXTURE_FUNCTIONS = Path(__file__).resolve().parent / "fixtures" / "functions"
 PURE_FUNCTIONS = ("validate", "enrich", "vehicle_decoder")
 
@@ -342,3 +343,38 @@ def test_the_binary_keeps_the_start_up_promises(native_artifact: Path) -> None:
     assert facts["inspectGeneratorState"] == "GEN_CREATED"
     assert facts["inspectFrameFunction"] == "_inspect_facts"
     assert facts["inspectStack"] == "_inspect_facts"
+
+
+def test_upload_size_compares_the_layer_layout_with_a_binary_per_function(fixture_root: Path,
+                                                                         tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    assert package(LAYER, build / LAYER, native="0", root=fixture_root).returncode == 0
+    assert package("EchoFunction", build / "EchoFunction", native="0", root=fixture_root).returncode == 0
+    # The layout before the layer: each function folder held the whole runtime.
+    before = tmp_path / "before"
+    for name in ("EchoFunction", "OtherFunction"):
+        shutil.copytree(build / LAYER, before / name, ignore=shutil.ignore_patterns("native-runtime.json"))
+    (build / "OtherFunction").mkdir()
+    shutil.copy2(build / "EchoFunction" / "function.json", build / "OtherFunction" / "function.json")
+    result = subprocess.run([sys.executable, str(UPLOAD), "--json", str(build)], capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    old = subprocess.run([sys.executable, "-c", "import sys, upload_size as u; "
+                          "print(sum(u.zip_size(p)[0] for p in sorted(u.Path(sys.argv[1]).iterdir())))",
+                          str(before)], capture_output=True, text=True, timeout=120, check=False,
+                         cwd=UPLOAD.parent, env=dict(os.environ, PYTHONPATH=str(UPLOAD.parent)))
+    assert report["before"]["sum_bytes"] == int(old.stdout)  # the same bytes as the real old layout
+    assert report["before"]["distinct_bytes"] == report["before"]["each_bytes"]  # identical copies
+    functions = report["functions"]
+    assert set(functions) == {"EchoFunction", "OtherFunction"} and max(functions.values()) < 1000
+    assert report["after"]["sum_bytes"] == report["layer"]["zip_bytes"] + sum(functions.values())
+    assert report["after"]["sum_bytes"] < report["before"]["sum_bytes"]
+    assert report["after"]["distinct_bytes"] < report["after"]["sum_bytes"]  # two identical manifests
+
+
+def test_upload_size_needs_a_built_layer(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(UPLOAD), str(tmp_path)], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 2
+    assert "expected one layer" in result.stderr
