@@ -1,0 +1,1 @@
+"""broker_mock: the broker API mock (test harness)."""

@@ -1,0 +1,1 @@
+"""subscription_mock: the push subscriber mock (test harness)."""
