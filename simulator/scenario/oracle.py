@@ -1,0 +1,118 @@
+"""What the pipeline does with a command, given the vehicle's and the broker's behaviour: the
+final status, its reason, the history GET returns and when it is decided.
+
+The rules, from the code (docs/architecture.md, "Every command ends truthfully"):
+- the connector tries the broker BROKER_ATTEMPTS times, BROKER_TIMEOUT_S each; 5xx and timeouts are
+  retried, any other 4xx fails at once; out of attempts -> FAILED/BROKER_UNAVAILABLE;
+- a report counts only when decodable and on the vehicle's own topic (else it is parked: UNDECODABLE,
+  FOREIGN_VEHICLE); the ack (RUNNING) must come within the catalog's PENDING time, the done within
+  the RUNNING time after the ack, else FAILED/TIMEOUT; a status of lower or equal rank than the
+  current one is late (audit only, not in the history); repeats are late too.
+A message due within MARGIN_MS of a deadline is a race, not a test: the case is rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from remote_services.outgoing import BROKER_ATTEMPTS, BROKER_TIMEOUT_S
+from remote_services.status import FailureReason, Status
+from simulator.scenario.resolve import CaseFault, window_ms
+
+MARGIN_MS = 2_000  # a report this close to its deadline could land on either side
+BACKOFF_MS = 500  # the connector's retry backoff, at most, over its attempts
+GIVE_UP_MS = int(BROKER_ATTEMPTS * BROKER_TIMEOUT_S * 1000) + BACKOFF_MS
+
+C, P, R = Status.CREATED, Status.PENDING, Status.RUNNING
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The truth for one command (or one set of raised events)."""
+
+    http: int
+    final: str | None
+    reason: str | None
+    history: tuple[str, ...] | None
+    pushes: int
+    final_ms: int  # when the final status is decided, after the command was accepted (upper bound)
+
+
+def _delivery(broker: Mapping[str, Any], sends: bool, earliest_ms: int | None) -> tuple[int, int] | None:
+    """(earliest, latest) offset of the command reaching the vehicle; None: BROKER_UNAVAILABLE."""
+    mode, times, slow_ms = broker["mode"], broker["times"], broker["slowMs"]
+    if mode == "accept":
+        return (0, 0)
+    if mode == "refuse":  # a 403 is not retried
+        return None
+    recovers = 0 < times < BROKER_ATTEMPTS
+    if mode == "error":
+        return (0, BACKOFF_MS) if recovers else None
+    # slow: a held call may still reach the vehicle after the connector gave up on it
+    timeout_ms = int(BROKER_TIMEOUT_S * 1000)
+    if recovers:
+        return (min(slow_ms, times * timeout_ms), max(slow_ms, times * timeout_ms + BACKOFF_MS))
+    if sends and earliest_ms is not None and slow_ms + earliest_ms <= GIVE_UP_MS + MARGIN_MS:
+        raise CaseFault(
+            "broker.mode",
+            f"every call slow: the vehicle may answer the held call at {slow_ms + earliest_ms} ms, before "
+            f"the connector gives up (~{GIVE_UP_MS} ms); make the vehicle later or not connected",
+        )
+    return None
+
+
+def _side(deadline: tuple[int, int], lo: int, hi: int, what: str) -> bool:
+    """True if a message due in [lo, hi] is in time for a deadline in [deadline]; False if after it."""
+    if hi <= deadline[0] - MARGIN_MS:
+        return True
+    if lo >= deadline[1] + MARGIN_MS:
+        return False
+    raise CaseFault(
+        f"vehicle.{what}.delayMs",
+        f"due between {lo} and {hi} ms: within {MARGIN_MS} ms of the deadline "
+        f"({deadline[0]}-{deadline[1]} ms): a race",
+    )
+
+
+def command_outcome(service_type: str, behaviour: Mapping[str, Any]) -> Outcome:
+    """The outcome of an accepted (202) command."""
+    v, broker = behaviour["vehicle"], behaviour["broker"]
+    ack, done = v["ack"], v["done"]
+    effective = v["connected"] and v["payload"] == "valid" and v["topic"] == "own"
+    ack_on, done_on = effective and ack["send"], effective and done["send"]
+    firsts = [m["delayMs"] for m, on in ((ack, ack_on), (done, done_on)) if on]
+    offset = _delivery(broker, bool(firsts), min(firsts) if firsts else None)
+    pending = window_ms(service_type, P) or 0
+    running = window_ms(service_type, R) or 0
+    if offset is None:
+        decided = 100 if broker["mode"] == "refuse" else GIVE_UP_MS
+        return Outcome(202, Status.FAILED, FailureReason.BROKER_UNAVAILABLE, (C, P, Status.FAILED), 1, decided)
+    lo, hi = offset
+    a_lo, a_hi = lo + ack["delayMs"], hi + ack["delayMs"] + ack["jitterMs"]
+    d_lo, d_hi = lo + done["delayMs"], hi + done["delayMs"] + done["jitterMs"]
+    final, reason = done["result"], done["reason"]
+    timeout = (Status.FAILED, FailureReason.TIMEOUT)
+    if ack_on and (not done_on or v["order"] == "ack-first"):
+        if not _side((pending, pending), a_lo, a_hi, "ack"):
+            return Outcome(202, *timeout, (C, P, Status.FAILED), 1, pending)
+        if done_on and _side((a_lo + running, a_hi + running), d_lo, d_hi, "done"):
+            return Outcome(202, final, reason, (C, P, R, final), 1, d_hi)
+        return Outcome(202, *timeout, (C, P, R, Status.FAILED), 1, a_hi + running)
+    if done_on:  # no ack, or the done first (the ack after it is late)
+        if _side((pending, pending), d_lo, d_hi, "done"):
+            return Outcome(202, final, reason, (C, P, final), 1, d_hi)
+    return Outcome(202, *timeout, (C, P, Status.FAILED), 1, pending)
+
+
+def raised_outcome(raise_events: tuple[dict[str, Any], ...]) -> Outcome:
+    """Vehicle-initiated events only: each one published once, EXECUTED, and pushed."""
+    count = sum(int(e["count"]) for e in raise_events)
+    last = max((int(e["count"]) - 1) * int(e["everyMs"]) for e in raise_events)
+    return Outcome(0, Status.EXECUTED, None, (Status.EXECUTED,), count, last)
+
+
+def refusal_outcome(http: int, code: str) -> Outcome:
+    """Refused at the API: the caller has its answer; nothing is pushed."""
+    return Outcome(http, None, code, None, 0, 0)
