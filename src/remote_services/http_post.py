@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 _transports: dict[float, Transport] = {}
 
+AWS_IAM = "AWS_IAM"  # `auth` of a Lambda Function URL with AuthType AWS_IAM: SigV4, service "lambda"
+
 
 class PostError(Exception):
     """The POST did not succeed: after the last attempt, or at once for a non-retryable 4xx."""
@@ -46,8 +48,12 @@ def post_json(
     headers: Mapping[str, str] | None = None,
     backoff_s: float = 0.05,
     max_backoff_s: float = 1.0,
+    auth: str | None = None,
 ) -> tuple[int, bytes]:
     """POST `body` as JSON; returns (status, response body) for a 2xx/3xx.
+
+    `auth` "AWS_IAM" signs every attempt with SigV4 for service "lambda" (a Function URL with
+    AuthType AWS_IAM), with the function's own credentials and region; None (or "") sends it unsigned.
 
     Each attempt is cut after `timeout_s` (connect, then each read). Connection errors, timeouts,
     429 and 5xx are retried up to `attempts` times in all; other 4xx fail at once. Raises PostError
@@ -72,6 +78,8 @@ def post_json(
     for attempt in range(max(1, attempts)):
         if attempt:
             time.sleep(full_jitter(backoff_s, attempt, max_backoff_s))
+        if auth:
+            all_headers.update(_signed(auth, url, parts.path or "/", parts.query, all_headers, data))
         try:
             response = transport.request(parts.scheme, parts.hostname, port, "POST", path, all_headers, data)
         except OSError as exc:  # refused, reset, timeout, TLS, a malformed answer
@@ -84,3 +92,34 @@ def post_json(
         if status != 429 and status < 500:
             raise PostError(url, attempt + 1, reason, status)
     raise PostError(url, max(1, attempts), reason, status)
+
+
+def _signed(
+    auth: str, url: str, path: str, query: str, headers: Mapping[str, str], data: bytes
+) -> dict[str, str]:
+    """The SigV4 headers (X-Amz-Date, X-Amz-Security-Token, Authorization) for one attempt."""
+    if auth != AWS_IAM:
+        raise PostError(url, 0, f"unknown auth {auth!r} (only {AWS_IAM})")
+    import urllib.parse
+
+    from .aws import config
+    from .aws.errors import AwsError
+    from .aws.sigv4 import amz_date, sign
+
+    try:
+        region = config.region("Lambda", "InvokeFunctionUrl")
+        credentials = config.credentials("Lambda", "InvokeFunctionUrl")
+    except AwsError as exc:
+        raise PostError(url, 0, f"cannot sign: {exc}") from None
+    signed = {k: v for k, v in headers.items() if k.lower() in ("host", "content-type")}
+    return sign(
+        method="POST",
+        path=path,
+        query=urllib.parse.parse_qsl(query, keep_blank_values=True),
+        headers=signed,
+        body=data,
+        credentials=credentials,
+        region=region,
+        service="lambda",
+        timestamp=amz_date(),
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .clock import now_ms
 from .events_table import expires_at
 from .http_post import PostError, post_json
+from .settings import env_opt
 from .status import is_final
 
 TYPE_CHECKING = False
@@ -71,7 +72,13 @@ def push(table: EventsTable, event: Envelope, claim_id: str, subscriber_url: str
     pushed_ms = now_ms()
     try:
         message = subscriber_message(event, pushed_ms)
-        post_json(subscriber_url, message, timeout_s=PUSH_TIMEOUT_S, attempts=PUSH_ATTEMPTS)
+        post_json(
+            subscriber_url,
+            message,
+            timeout_s=PUSH_TIMEOUT_S,
+            attempts=PUSH_ATTEMPTS,
+            auth=env_opt("SUBSCRIBER_AUTH"),  # AWS_IAM: the test harness's subscription mock (a Function URL)
+        )
     except PostError:
         table.release_push(event["eventId"], claim_id)
         raise

@@ -17,6 +17,11 @@ def env(name: str) -> str:
     return value
 
 
+def env_opt(name: str) -> str | None:
+    """An optional environment variable (None when unset or empty)."""
+    return os.environ.get(name) or None
+
+
 def env_float(name: str, default: float) -> float:
     text = os.environ.get(name, "")
     try:

@@ -25,8 +25,15 @@ from tests.unit.template.template_model import (
     of_type,
 )
 
+HARNESS_FUNCTIONS = {  # docs/test-harness.md: only with DeployTestHarness "true"
+    "BrokerMockFunction": "broker_mock",
+    "SubscriptionMockFunction": "subscription_mock",
+    "HarnessRelayFunction": "harness_relay",
+}
+
 
 def test_the_nine_functions_of_the_contract() -> None:
+    """Nine functions in every stack, plus the three of the test harness behind its condition."""
     expected = {
         "ValidateFunction": "validate",
         "EnrichFunction": "enrich",
@@ -38,10 +45,18 @@ def test_the_nine_functions_of_the_contract() -> None:
         "VehicleConnectorFunction": "vehicle_connector",
         "DisclosureFunction": "disclosure",
     }
-    assert {lid: FUNCTIONS[lid]["Properties"]["Handler"] for lid in FUNCTIONS} == {
+    product = {lid: res for lid, res in FUNCTIONS.items() if "Condition" not in res}
+    assert {lid: product[lid]["Properties"]["Handler"] for lid in product} == {
         lid: f"functions.{folder}.app.handler" for lid, folder in expected.items()
     }
-    for folder in expected.values():
+    harness = {lid: res for lid, res in FUNCTIONS.items() if "Condition" in res}
+    assert {lid: res["Condition"] for lid, res in harness.items()} == dict.fromkeys(
+        HARNESS_FUNCTIONS, "DeployHarness"
+    )
+    assert {lid: harness[lid]["Properties"]["Handler"] for lid in harness} == {
+        lid: f"functions.{folder}.app.handler" for lid, folder in HARNESS_FUNCTIONS.items()
+    }
+    for folder in [*expected.values(), *HARNESS_FUNCTIONS.values()]:
         assert (ROOT / "functions" / folder / "app.py").is_file(), folder
 
 
@@ -104,7 +119,8 @@ def _callers_of(lid: str) -> list[str]:
 @pytest.mark.parametrize("lid", sorted(FUNCTIONS))
 def test_every_function_has_a_dead_lettered_trigger(lid: str) -> None:
     """SQS-triggered functions read a queue with a redrive policy; the others are called
-    synchronously by a workflow or the pipe (whose source queue has a DLQ)."""
+    synchronously by a workflow or the pipe (whose source queue has a DLQ), or through their
+    Function URL (the test harness's mocks: HTTP, synchronous)."""
     events = FUNCTIONS[lid]["Properties"].get("Events") or {}
     if events:
         for event in events.values():
@@ -119,7 +135,10 @@ def test_every_function_has_a_dead_lettered_trigger(lid: str) -> None:
     assert callers, f"{lid} has neither an SQS trigger nor a caller"
     for caller in callers:
         kind = RESOURCES[caller]["Type"]
-        assert kind in ("AWS::Serverless::StateMachine", "AWS::Pipes::Pipe", "AWS::IAM::Role"), (lid, caller)
+        allowed = ("AWS::Serverless::StateMachine", "AWS::Pipes::Pipe", "AWS::IAM::Role", "AWS::Lambda::Url")
+        assert kind in allowed, (lid, caller)
+        if kind == "AWS::Lambda::Url":
+            assert RESOURCES[caller]["Properties"]["AuthType"] == "AWS_IAM", caller
         if kind == "AWS::Pipes::Pipe":
             source = RESOURCES[getatt_target(RESOURCES[caller]["Properties"]["Source"])]
             assert "RedrivePolicy" in source["Properties"]
@@ -175,6 +194,14 @@ def test_environment_variables_of_the_contract() -> None:
         "LIFECYCLE_INPUT_QUEUE_URLS",
         "LIFECYCLE_MAX_SLACK_MS",
         "SOURCE_QUEUE_URL",
+        # the test harness (DeployTestHarness): the mocks' tables and queues, SigV4 to the mocks
+        "BROKER_AUTH",
+        "SUBSCRIBER_AUTH",
+        "HARNESS_TABLE",
+        "PUSHES_TABLE",
+        "REGISTRY_TABLE",
+        "INCOMING_QUEUE_URL",
+        "HARNESS_DELAY_QUEUE_URL",
     }
     seen = set(GLOBAL_FN["Environment"]["Variables"])
     for res in FUNCTIONS.values():
@@ -270,6 +297,92 @@ def test_samconfig_builds_in_source_without_sams_cache() -> None:
     build = config["default"]["build"]["parameters"]
     assert build["build_in_source"] is True
     assert build.get("cached", False) is False
+
+
+def test_the_test_harness_is_all_behind_its_condition_and_off_by_default() -> None:
+    param = TEMPLATE["Parameters"]["DeployTestHarness"]
+    assert param["Default"] == "false" and param["AllowedValues"] == ["true", "false"]
+    assert TEMPLATE["Conditions"]["DeployHarness"] == {"Fn::Equals": [{"Ref": "DeployTestHarness"}, "true"]}
+    harness = {lid for lid, res in RESOURCES.items() if res.get("Condition") == "DeployHarness"}
+    assert harness == {
+        *HARNESS_FUNCTIONS,
+        "BrokerMockLogGroup",
+        "SubscriptionMockLogGroup",
+        "HarnessRelayLogGroup",
+        "BrokerMockFunctionUrl",
+        "SubscriptionMockFunctionUrl",
+        "HarnessTable",
+        "PushesTable",
+        "HarnessDelayQueue",
+        "HarnessDelayDeadLetterQueue",
+        "HarnessDelayDeadLetterAlarm",
+    }
+    # nothing outside the condition refers to a harness resource except through Fn::If on it
+    for lid, res in RESOURCES.items():
+        if lid in harness:
+            continue
+        for path, node in walk(res):
+            refs = (
+                [node["Ref"]]
+                if isinstance(node, dict) and "Ref" in node
+                else [node["Fn::GetAtt"][0]]
+                if isinstance(node, dict) and "Fn::GetAtt" in node
+                else []
+            )
+            for ref in refs:
+                assert ref not in harness or "Fn::If" in path, (lid, path)
+    for lid in ("BrokerMockFunctionUrl", "SubscriptionMockFunctionUrl"):
+        assert RESOURCES[lid]["Properties"]["AuthType"] == "AWS_IAM"
+
+
+def test_with_the_harness_the_connector_and_distributor_sign_their_calls_to_the_mocks() -> None:
+    calls = {
+        "VehicleConnectorFunction": ("BROKER", "BrokerMockFunctionUrl", "publish", "broker-mock"),
+        "DistributorFunction": ("SUBSCRIBER", "SubscriptionMockFunctionUrl", "push", "subscription-mock"),
+    }
+    for lid, (var, url, path, name) in calls.items():
+        env = FUNCTIONS[lid]["Properties"]["Environment"]["Variables"]
+        param = "BrokerUrl" if var == "BROKER" else "SubscriberUrl"
+        assert env[f"{var}_URL"] == {
+            "Fn::If": ["DeployHarness", {"Fn::Sub": f"${{{url}.FunctionUrl}}{path}"}, {"Ref": param}]
+        }
+        assert env[f"{var}_AUTH"] == {"Fn::If": ["DeployHarness", "AWS_IAM", {"Ref": "AWS::NoValue"}]}
+        (grant,) = [p["Fn::If"] for p in FUNCTIONS[lid]["Properties"]["Policies"] if "Fn::If" in p]
+        assert grant[0] == "DeployHarness" and grant[2] == {"Ref": "AWS::NoValue"}
+        (statement,) = grant[1]["Statement"]
+        assert statement["Action"] == ["lambda:InvokeFunctionUrl", "lambda:InvokeFunction"]
+        assert statement["Resource"]["Fn::Sub"].endswith(f":function:${{EnvironmentName}}-${{Colour}}-{name}")
+    others = [
+        lid
+        for lid, res in FUNCTIONS.items()
+        if lid not in calls and "lambda:InvokeFunctionUrl" in json.dumps(res["Properties"].get("Policies"))
+    ]
+    assert others == []
+
+
+@pytest.mark.skipif(not SAM.exists(), reason=".venv-sam/bin/sam is missing (make venv installs it)")
+def test_sam_validate_lint_is_clean_with_the_test_harness(tmp_path: Path) -> None:
+    """cfn-lint evaluates both sides of every condition; this runs it on the harness-on default too."""
+    default = '  DeployTestHarness:\n    Type: String\n    Default: "false"'
+    text = (ROOT / "template.yaml").read_text()
+    assert default in text
+    harness_on = ROOT / f".harness-on-{os.getpid()}.yaml"  # next to the template: relative paths resolve
+    harness_on.write_text(text.replace(default, default.replace('"false"', '"true"')))
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "HOME": str(tmp_path)}
+    try:
+        result = subprocess.run(
+            [str(SAM), "validate", "--lint", "--template-file", str(harness_on)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        harness_on.unlink()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "is a valid SAM Template" in result.stdout + result.stderr
 
 
 @pytest.mark.skipif(not SAM.exists(), reason=".venv-sam/bin/sam is missing (make venv installs it)")

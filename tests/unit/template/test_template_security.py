@@ -44,6 +44,7 @@ def test_every_queue_is_encrypted_and_every_working_queue_has_a_dlq_with_an_alar
         "OutgoingQueue",
         "IncomingQueue",
         "DisclosureQueue",
+        "HarnessDelayQueue",  # the test harness (DeployTestHarness)
     }
     for lid, queue in QUEUES.items():
         assert (
@@ -85,16 +86,20 @@ def test_every_log_group_has_retention_and_every_component_logs() -> None:
 
 
 def test_tables_are_shared_encrypted_and_recoverable() -> None:
-    tables = of_type("AWS::DynamoDB::Table")
+    every = of_type("AWS::DynamoDB::Table")
+    harness = {"HarnessTable", "PushesTable"}  # the test harness's, per stack and colour
+    tables = {lid: t for lid, t in every.items() if lid not in harness}
     assert set(tables) == {"EventsTable", "VehicleLockTable", "VehicleRegistryTable", "WeightsTable"}
-    for lid, table in tables.items():
+    assert harness <= set(every)
+    for lid, table in every.items():
         props = table["Properties"]
-        assert table["Condition"] == "DeployShared", lid
-        assert "${Colour}" not in props["TableName"]["Fn::Sub"], "shared persistence is not per colour"
+        assert table["Condition"] == ("DeployHarness" if lid in harness else "DeployShared"), lid
+        shared = "${Colour}" not in props["TableName"]["Fn::Sub"]
+        assert shared == (lid not in harness), "shared persistence is not per colour, the harness is"
         assert props["SSESpecification"] == {"SSEEnabled": True}
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    for lid in ("EventsTable", "VehicleLockTable"):
-        assert tables[lid]["Properties"]["TimeToLiveSpecification"] == {
+    for lid in ("EventsTable", "VehicleLockTable", *sorted(harness)):
+        assert every[lid]["Properties"]["TimeToLiveSpecification"] == {
             "AttributeName": "expiresAt",
             "Enabled": True,
         }
