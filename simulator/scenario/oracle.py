@@ -4,6 +4,8 @@ final status, its reason, the history GET returns and when it is decided.
 The rules, from the code (docs/architecture.md, "Every command ends truthfully"):
 - the connector tries the broker BROKER_ATTEMPTS times, BROKER_TIMEOUT_S each; 5xx and timeouts are
   retried, any other 4xx fails at once; out of attempts -> FAILED/BROKER_UNAVAILABLE;
+- the broker mock plans the done no earlier than the ack; with order done-first the two swap (the
+  done goes out at the ack's delay, the ack at the done's), as fleet.json's out_of_order did;
 - a report counts only when decodable and on the vehicle's own topic (else it is parked: UNDECODABLE,
   FOREIGN_VEHICLE); the ack (RUNNING) must come within the catalog's PENDING time, the done within
   the RUNNING time after the ack, else FAILED/TIMEOUT; a status of lower or equal rank than the
@@ -22,6 +24,7 @@ from remote_services.status import FailureReason, Status
 from simulator.scenario.resolve import CaseFault, window_ms
 
 MARGIN_MS = 2_000  # a report this close to its deadline could land on either side
+ORDER_GAP_MS = 1_000  # SQS delays are whole seconds: closer messages may arrive in either order
 BACKOFF_MS = 500  # the connector's retry backoff, at most, over its attempts
 GIVE_UP_MS = int(BROKER_ATTEMPTS * BROKER_TIMEOUT_S * 1000) + BACKOFF_MS
 
@@ -76,8 +79,22 @@ def _side(deadline: tuple[int, int], lo: int, hi: int, what: str) -> bool:
     )
 
 
+def _times(v: Mapping[str, Any], lo: int, hi: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(earliest, latest) of the ack and of the done, as the broker mock plans them
+    (remote_services.harness.plan): the done never before the ack's slot; done-first swaps the two."""
+    ack, done = v["ack"], v["done"]
+    a = (lo + ack["delayMs"], hi + ack["delayMs"] + ack["jitterMs"])
+    d = (lo + done["delayMs"], hi + done["delayMs"] + done["jitterMs"])
+    if ack["send"]:
+        d = (max(d[0], a[0]), max(d[1], a[1]))
+        if done["send"] and v["order"] == "done-first":
+            a, d = d, a
+    return a, d
+
+
 def command_outcome(service_type: str, behaviour: Mapping[str, Any]) -> Outcome:
-    """The outcome of an accepted (202) command."""
+    """The outcome of an accepted (202) command. `history` is None when the ack and the done are due
+    less than ORDER_GAP_MS apart: which one the pipeline sees first is then not certain."""
     v, broker = behaviour["vehicle"], behaviour["broker"]
     ack, done = v["ack"], v["done"]
     effective = v["connected"] and v["payload"] == "valid" and v["topic"] == "own"
@@ -89,20 +106,24 @@ def command_outcome(service_type: str, behaviour: Mapping[str, Any]) -> Outcome:
     if offset is None:
         decided = 100 if broker["mode"] == "refuse" else GIVE_UP_MS
         return Outcome(202, Status.FAILED, FailureReason.BROKER_UNAVAILABLE, (C, P, Status.FAILED), 1, decided)
-    lo, hi = offset
-    a_lo, a_hi = lo + ack["delayMs"], hi + ack["delayMs"] + ack["jitterMs"]
-    d_lo, d_hi = lo + done["delayMs"], hi + done["delayMs"] + done["jitterMs"]
+    (a_lo, a_hi), (d_lo, d_hi) = _times(v, *offset)
     final, reason = done["result"], done["reason"]
     timeout = (Status.FAILED, FailureReason.TIMEOUT)
-    if ack_on and (not done_on or v["order"] == "ack-first"):
+    ack_first = ack_on and (not done_on or v["order"] == "ack-first")
+    if ack_on and done_on:
+        first_hi, second_lo = (a_hi, d_lo) if ack_first else (d_hi, a_lo)
+        certain = second_lo - first_hi >= ORDER_GAP_MS
+    else:
+        certain = True
+    if ack_first:
         if not _side((pending, pending), a_lo, a_hi, "ack"):
             return Outcome(202, *timeout, (C, P, Status.FAILED), 1, pending)
         if done_on and _side((a_lo + running, a_hi + running), d_lo, d_hi, "done"):
-            return Outcome(202, final, reason, (C, P, R, final), 1, d_hi)
+            return Outcome(202, final, reason, (C, P, R, final) if certain else None, 1, d_hi)
         return Outcome(202, *timeout, (C, P, R, Status.FAILED), 1, a_hi + running)
     if done_on:  # no ack, or the done first (the ack after it is late)
         if _side((pending, pending), d_lo, d_hi, "done"):
-            return Outcome(202, final, reason, (C, P, final), 1, d_hi)
+            return Outcome(202, final, reason, (C, P, final) if certain else None, 1, d_hi)
     return Outcome(202, *timeout, (C, P, Status.FAILED), 1, pending)
 
 
