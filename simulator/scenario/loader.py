@@ -12,7 +12,7 @@ from typing import Any
 
 from remote_services import catalog
 from remote_services.errors import ValidationError
-from remote_services.status import FAILURE_REASONS, FINAL_STATUSES, STATUSES, FailureReason, Status
+from remote_services.status import FAILURE_REASONS, FINAL_STATUSES, STATUSES, FailureReason
 from remote_services.vehicles import GENERATIONS
 from simulator.fleet import DEFAULT_FLEET, Fleet, Vehicle, load_fleet
 from simulator.scenario.expand import RawCase, expand
@@ -54,7 +54,7 @@ def _raises(fields: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
             raise CaseFault(f"raise[{i}].serviceType", f"{service_type} is not vehicle-initiated")
         count, every = int(raw.get("count", 1)), int(raw.get("everyMs", 0))
         if count > 1 and every < 1:
-            raise CaseFault(f"raise[{i}].everyMs", "several events need everyMs >= 1 (their ids hold the time)")
+            raise CaseFault(f"raise[{i}].everyMs", "needs >= 1 for several events (their ids hold the time)")
         out.append({"serviceType": service_type, "count": count, "everyMs": every})
     return tuple(out)
 
@@ -69,7 +69,8 @@ def _selection(fields: Mapping[str, Any], fleet: Fleet) -> tuple[str, str | None
     if generation is None and vin in fleet.vehicles:
         generation = fleet.vehicles[vin].generation
     if generation not in GENERATIONS:
-        raise CaseFault("generation", f"unknown or missing generation {generation!r} ({', '.join(GENERATIONS)})")
+        known = ", ".join(GENERATIONS)
+        raise CaseFault("generation", f"unknown or missing generation {generation!r} ({known})")
     pattern: str | None = None
     if vin is not None:
         pattern = re.escape(vin)
@@ -84,7 +85,8 @@ def _selection(fields: Mapping[str, Any], fleet: Fleet) -> tuple[str, str | None
     field = chosen[0] if chosen else "generation"
     pool = [v for v in fleet.vehicles.values() if pattern is None or re.fullmatch(pattern, v.vin)]
     if vin is not None and vin in fleet.vehicles and fleet.vehicles[vin].generation != generation:
-        raise CaseFault("generation", f"{vin} is a {fleet.vehicles[vin].generation} vehicle, not {generation}")
+        actual = fleet.vehicles[vin].generation
+        raise CaseFault("generation", f"{vin} is a {actual} vehicle, not {generation}")
     pool = [v for v in pool if v.generation == generation]
     if not pool:
         raise CaseFault(field, f"no {generation} vehicle of the fleet matches")
@@ -127,8 +129,11 @@ def _check_busy_first(fields: Mapping[str, Any], behaviour: Mapping[str, Any]) -
         raise CaseFault("busyWith", f"sent without parameters, {busy} is refused ({exc})") from None
     first = command_outcome(busy, behaviour)
     if first.final_ms < MIN_IN_FLIGHT_MS:
-        raise CaseFault("vehicle", f"the first command ends after {first.final_ms} ms: too soon to be busy "
-                        f"(at least {MIN_IN_FLIGHT_MS} ms)")
+        raise CaseFault(
+            "vehicle",
+            f"the first command ends after {first.final_ms} ms: too soon to be busy "
+            f"(at least {MIN_IN_FLIGHT_MS} ms)",
+        )
     return first.final_ms / 1000
 
 
@@ -152,8 +157,11 @@ def _expect(stated: Mapping[str, Any], truth: Outcome) -> Expect:
     if reason != truth.reason:
         raise CaseFault("expect.reason", f"says {reason}, the behaviour gives {truth.reason}")
     if history is not None and truth.history is None and truth.final is not None:
-        raise CaseFault("expect.history", "the ack and the done are due less than 1 s apart: the order the "
-                        "pipeline sees them in is not certain; leave history out or set them further apart")
+        raise CaseFault(
+            "expect.history",
+            "the ack and the done are due less than 1 s apart: the order the "
+            "pipeline sees them in is not certain; leave history out or set them further apart",
+        )
     if history is not None and tuple(history) != truth.history:
         raise CaseFault("expect.history", f"says {history}, the behaviour gives {list(truth.history or [])}")
     if pushes is not None and pushes != truth.pushes:
@@ -245,8 +253,9 @@ def load(paths: Iterable[Path], fleet: Fleet | None = None) -> list[Case]:
         for case in _file_cases(path, read(path), fleet):
             if case.id in seen:
                 label = case.id.split("/", 1)[1]
-                raise ScenarioError(case.file, label, "name", f"duplicate case id {case.id!r} "
-                                    f"(also in {seen[case.id]})")
+                raise ScenarioError(
+                    case.file, label, "name", f"duplicate case id {case.id!r} (also in {seen[case.id]})"
+                )
             seen[case.id] = case.file
             cases.append(case)
     return cases
@@ -257,7 +266,18 @@ def scenario_files(folder: Path, include_matrix: bool = False) -> list[Path]:
     files = sorted(p for p in Path(folder).iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
     if include_matrix:
         return files
-    return [p for p in files if read(p).get("suite", "main") != "matrix"]
+    return [p for p in files if _suite(p) != "matrix"]
+
+
+def _suite(path: Path) -> str:
+    """The file's `suite` at a glance (a broken file is "main": loading it reports what is wrong)."""
+    import yaml  # type: ignore[import-untyped, unused-ignore]
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return "main"
+    return str(doc.get("suite", "main")) if isinstance(doc, dict) else "main"
 
 
 def load_dir(folder: Path, include_matrix: bool = False, fleet: Fleet | None = None) -> list[Case]:

@@ -105,7 +105,8 @@ def command_outcome(service_type: str, behaviour: Mapping[str, Any]) -> Outcome:
     running = window_ms(service_type, R) or 0
     if offset is None:
         decided = 100 if broker["mode"] == "refuse" else GIVE_UP_MS
-        return Outcome(202, Status.FAILED, FailureReason.BROKER_UNAVAILABLE, (C, P, Status.FAILED), 1, decided)
+        unavailable = (Status.FAILED, FailureReason.BROKER_UNAVAILABLE)
+        return Outcome(202, *unavailable, (C, P, Status.FAILED), 1, decided)
     (a_lo, a_hi), (d_lo, d_hi) = _times(v, *offset)
     final, reason = done["result"], done["reason"]
     timeout = (Status.FAILED, FailureReason.TIMEOUT)
@@ -121,9 +122,8 @@ def command_outcome(service_type: str, behaviour: Mapping[str, Any]) -> Outcome:
         if done_on and _side((a_lo + running, a_hi + running), d_lo, d_hi, "done"):
             return Outcome(202, final, reason, (C, P, R, final) if certain else None, 1, d_hi)
         return Outcome(202, *timeout, (C, P, R, Status.FAILED), 1, a_hi + running)
-    if done_on:  # no ack, or the done first (the ack after it is late)
-        if _side((pending, pending), d_lo, d_hi, "done"):
-            return Outcome(202, final, reason, (C, P, final) if certain else None, 1, d_hi)
+    if done_on and _side((pending, pending), d_lo, d_hi, "done"):  # no ack, or the done first
+        return Outcome(202, final, reason, (C, P, final) if certain else None, 1, d_hi)
     return Outcome(202, *timeout, (C, P, Status.FAILED), 1, pending)
 
 

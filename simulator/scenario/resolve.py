@@ -102,15 +102,20 @@ def resolve_behaviour(fields: Mapping[str, Any], service_type: str) -> dict[str,
         reason = reason or DEFAULT_VEHICLE_REASON
         if reason not in vehicle_reasons():
             known = ", ".join(vehicle_reasons())
-            raise CaseFault("vehicle.done.reason", f"{reason!r} is not a reason a vehicle can report ({known})")
+            raise CaseFault("vehicle.done.reason", f"{reason!r} is not a reason a vehicle reports ({known})")
     if ack_send and done_send and order == "ack-first" and done_delay < ack_delay:
-        raise CaseFault("vehicle.done.delayMs", f"{done_delay} ms is before the ack ({ack_delay} ms): "
-                        "the done is never sent before the ack's slot (order: done-first swaps them)")
+        raise CaseFault(
+            "vehicle.done.delayMs",
+            f"{done_delay} ms is before the ack ({ack_delay} ms): "
+            "the done is never sent before the ack's slot (order: done-first swaps them)",
+        )
     broker = fields.get("broker") or {}
     mode, slow_ms = broker.get("mode", "accept"), int(broker.get("slowMs", 0))
     if mode == "slow" and slow_ms <= BROKER_TIMEOUT_S * 1000:
-        raise CaseFault("broker.slowMs", f"must exceed the connector's {BROKER_TIMEOUT_S:g} s timeout "
-                        f"for mode slow, got {slow_ms}")
+        raise CaseFault(
+            "broker.slowMs",
+            f"must exceed the connector's {BROKER_TIMEOUT_S:g} s timeout for mode slow, got {slow_ms}",
+        )
     if mode != "slow" and slow_ms:
         raise CaseFault("broker.slowMs", f"only with mode slow (mode is {mode})")
     return {
