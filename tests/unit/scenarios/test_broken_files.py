@@ -20,7 +20,12 @@ cases:
 
 # file name -> (text, case, field, a word of the message)
 BROKEN: dict[str, tuple[str, str | None, str, str]] = {
-    "unknown-field": (GOOD.replace("    generation: G2", "    generation: G2\n    speed: 3"), "ok", "speed", "unknown"),
+    "unknown-field": (
+        GOOD.replace("    generation: G2", "    generation: G2\n    speed: 3"),
+        "ok",
+        "speed",
+        "unknown",
+    ),
     "wrong-type": (GOOD.replace("delayMs: 100", "delayMs: soon"), "ok", "vehicle.ack.delayMs", "soon"),
     "unknown-service": (GOOD.replace("HORN_BLOW", "TELEPORT"), "ok", "serviceType", "TELEPORT"),
     "unknown-generation": (GOOD.replace("G2", "G7"), "ok", "generation", "G7"),
@@ -49,7 +54,12 @@ BROKEN: dict[str, tuple[str, str | None, str, str]] = {
         "expect.http",
         "400",
     ),
-    "missing-name": (GOOD.replace("  - name: ok\n    generation", "  - generation"), "cases[0]", "name", "required"),
+    "missing-name": (
+        GOOD.replace("  - name: ok\n    generation", "  - generation"),
+        "cases[0]",
+        "name",
+        "required",
+    ),
     "duplicate-id": (GOOD + GOOD.split("cases:\n", 1)[1], "ok", "name", "duplicate"),
     "yaml-syntax": (GOOD.replace("history: [CREATED,", "history: [CREATED,,\n  ]]"), None, "line", "YAML"),
 }

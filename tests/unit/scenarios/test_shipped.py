@@ -73,5 +73,8 @@ def test_matrix_ids_name_their_axis_values() -> None:
     cases: list[Case] = load([SCENARIOS_DIR / "matrix.yaml"])
     assert "matrix/command[CLIMATE_START,G2,ack-after-timeout,late]" in {c.id for c in cases}
     climate = next(c for c in cases if c.id == "matrix/command[CLIMATE_START,G2,ack-after-timeout,late]")
-    assert climate.behaviour["vehicle"]["ack"]["delayMs"] == catalog.expected_ms("CLIMATE_START", "PENDING") + 3000
+    assert (
+        climate.behaviour["vehicle"]["ack"]["delayMs"]
+        == catalog.expected_ms("CLIMATE_START", "PENDING") + 3000
+    )
     assert climate.parameters == {"targetTemperatureC": 20.5, "durationMin": 10}
