@@ -78,6 +78,10 @@ demo: venv
 # Docker-free `sam local invoke`: make invoke FN=ValidateFunction EVENT=events/validate/horn-blow.json
 invoke: venv
 	$(PY) -m localcloud invoke $(FN) $(EVENT)
+# The scenario suite (simulator/scenarios) against the local cloud (a running one, or one it starts);
+# ARGS="--matrix" adds the generated matrix; reports/scenarios.{json,xml}. docs/test-harness.md
+scenarios: venv
+	$(PY) -m simulator run $(ARGS)
 bench-local: venv
 	$(PY) $(ROOT)/bench/local.py $(ARGS)
 
