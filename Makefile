@@ -13,7 +13,7 @@ export PYTHONPATH := $(ROOT)/src:$(ROOT)
 NATIVE ?= 1
 export NATIVE
 
-.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local clean
+.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local scenarios clean
 
 venv: $(VENV)/.installed $(ROOT)/.venv-sam/.installed $(ROOT)/.venv-checkov/.installed
 $(VENV)/.installed: requirements-dev.txt
