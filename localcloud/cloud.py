@@ -7,8 +7,13 @@
         cloud.subscriber.pushes                       # what the app's push channel received
         cloud.simulator.raise_event(vin)              # a theft alarm
 
+    LocalCloud(harness=True): the template's test harness (DeployTestHarness "true"): the connector and
+    the distributor call the deployed broker and subscription mocks (native functions behind SigV4
+    Function URLs); `cloud.call_url("SubscriptionMockFunctionUrl", "GET", "/stats")` reads them.
+
 Start order: moto -> function host + AWS endpoint (MOTO_PORT) -> broker/subscriber/disclosure mocks ->
-provision (their URLs are the template parameters BrokerUrl / SubscriberUrl / DisclosureUrl) ->
+provision (their URLs are the template parameters BrokerUrl / SubscriberUrl / DisclosureUrl; every
+AWS::Lambda::Url gets its HTTP front, `localcloud.aws.function_urls`) ->
 functions registered -> fleet seeded (Cognito users, registry, weights) -> vehicle simulator ->
 SQS pollers, pipes, TTL sweeper -> the REST API. `stop()` undoes it in reverse order.
 
@@ -34,6 +39,7 @@ from localcloud import fleet_seed, readback, wiring
 from localcloud.apigateway import UserPool
 from localcloud.aws.dynamodb_ttl import TtlSweeper
 from localcloud.aws.endpoint import AwsEndpoint
+from localcloud.aws.function_urls import FunctionUrlServer
 from localcloud.aws.moto_server import MotoServer
 from localcloud.eventsources.pipes import PipeRunner
 from localcloud.eventsources.sqs import SqsEventSource
@@ -79,7 +85,13 @@ class LocalCloud:
         progress: Callable[[str], None] | None = _stderr_progress,
         api_rate: float | None = LOCAL_API_RATE,
         api_burst: int | None = LOCAL_API_BURST,
+        harness: bool = False,
     ) -> None:
+        # harness=True: DeployTestHarness "true" (docs/test-harness.md): the deployed broker and
+        # subscription mocks (Function URLs served by `function_urls`) replace the in-process ones
+        # for the connector and the distributor; `broker`, `subscriber` and `simulator` then see no traffic.
+        self.harness = harness
+        self.function_urls: dict[str, FunctionUrlServer] = {}  # AWS::Lambda::Url logical id -> its server
         self.build_dir = Path(build_dir)
         self.template_path = self.build_dir / "template.yaml"
         self.parameters = dict(parameters or {})
@@ -212,6 +224,8 @@ class LocalCloud:
         scale = {"LifecycleTimeScale": str(self.time_scale), "TimeScale": str(self.time_scale)}
         throttle = throttle_parameters(self.api_rate, self.api_burst)
         params = {k: v for k, v in {**mock_urls, **scale, **throttle}.items() if k in declared}
+        if self.harness and "DeployTestHarness" in declared:
+            params["DeployTestHarness"] = "true"
         params.update(self.parameters)
         env = {"LIFECYCLE_TIME_SCALE": str(self.time_scale)}
         return provision(
@@ -221,7 +235,22 @@ class LocalCloud:
             stack_name=self.stack_name,
             region=self.region,
             env_overrides=env,
+            function_url=self._serve_function_url,
         )
+
+    def _serve_function_url(self, logical_id: str, function_name: str, auth_type: str) -> str:
+        """Start the Function URL front of one AWS::Lambda::Url; its URL goes into the template."""
+        server = wiring.function_url_server(self.host, function_name, auth_type, self.region).start()
+        self.function_urls[logical_id] = server
+        self._stack.append(server.stop)
+        return server.url
+
+    def call_url(self, logical_id: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """A SigV4-signed request (the local boto3 credentials) to a Function URL of the template, e.g.
+        ``cloud.call_url("SubscriptionMockFunctionUrl", "GET", "/stats?sinceMs=0")`` -> (status, JSON)."""
+        if logical_id not in self.function_urls:
+            raise LocalCloudError(f"no Function URL {logical_id!r} (harness=True deploys the mocks)")
+        return wiring.signed_request(self.function_urls[logical_id].url, method, path, body, self.region)
 
     def _register_functions(self) -> None:
         assert self.resources is not None

@@ -6,14 +6,22 @@
     pipe_runner(PipeConfig, ...) -> PipeRunner                         # not started
     ttl_sweeper(TtlTableConfigs, ...) -> TtlSweeper                    # not started
     rest_api_server(ApiConfig, ...) -> RestApiServer                   # not started
+    function_url_server(host, name, auth_type, region) -> FunctionUrlServer  # not started
+    signed_request(url, method, path, body, region) -> (status, JSON)  # SigV4, service lambda
 """
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Sequence
+from typing import Any
 
 from localcloud.apigateway import RestApiServer, UserPool, stage_settings
 from localcloud.aws.dynamodb_ttl import TtlSweeper
+from localcloud.aws.function_urls import FunctionUrlServer
 from localcloud.eventsources.pipes import PipeRunner
 from localcloud.eventsources.sqs import SqsEventSource
 from localcloud.lambda_host import FunctionHost, FunctionSpec
@@ -137,3 +145,49 @@ def rest_api_server(
         throttle=throttle,
     )
     return server, throttle
+
+
+# The access keys a local Function URL accepts (AWS_IAM): the function host's (what the functions
+# sign with) and the local boto3 clients' (LocalCloud.client, the tests, the runner).
+LOCAL_SECRETS = {"ASIALOCALCLOUD000000": "localcloud-secret-access-key", "testing": "testing"}
+
+
+def function_url_server(
+    host: FunctionHost, function_name: str, auth_type: str, region: str
+) -> FunctionUrlServer:
+    return FunctionUrlServer(host, function_name, auth_type, region, LOCAL_SECRETS)
+
+
+def signed_request(url: str, method: str, path: str, body: Any, region: str) -> tuple[int, Any]:
+    """One SigV4-signed (service lambda, credentials testing/testing) JSON request to a Function URL."""
+    from remote_services.aws.sigv4 import Credentials, amz_date, sign
+
+    target = urllib.parse.urljoin(url, path.lstrip("/"))
+    parts = urllib.parse.urlsplit(target)
+    data = b"" if body is None else json.dumps(body).encode()
+    headers = {"Host": parts.netloc, "Content-Type": "application/json"}
+    headers.update(
+        sign(
+            method=method,
+            path=parts.path or "/",
+            query=urllib.parse.parse_qsl(parts.query, keep_blank_values=True),
+            headers=headers,
+            body=data,
+            credentials=Credentials("testing", "testing"),
+            region=region,
+            service="lambda",
+            timestamp=amz_date(),
+        )
+    )
+    request = urllib.request.Request(
+        target, data=data if body is not None else None, headers=headers, method=method
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")

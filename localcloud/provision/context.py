@@ -15,6 +15,10 @@ import boto3  # type: ignore[import-untyped, unused-ignore]
 from localcloud.provision.intrinsics import Resolver
 from localcloud.provision.model import Provisioned
 
+#: (url logical id, function name, auth type) -> the URL that serves it (LocalCloud starts a
+#: server per Function URL); None: a placeholder URL in AWS's format, not served
+FunctionUrlFactory = Callable[[str, str, str], str]
+
 
 class ProvisionContext:
     """One run: the template, the resolver, boto3 clients at the endpoint, and the result so far."""
@@ -30,8 +34,10 @@ class ProvisionContext:
         region: str,
         account_id: str,
         env_overrides: Mapping[str, str],
+        function_url: FunctionUrlFactory | None = None,
     ) -> None:
         self.path = template_path
+        self.function_url = function_url
         self.base = template_path.parent
         self.template = template
         self.endpoint = endpoint_url.rstrip("/")

@@ -3,10 +3,16 @@ configurations for the function host and the event sources (nothing is created i
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from localcloud.provision.context import ProvisionContext, ResourceHandler, attr_str, physical_name, truthy
-from localcloud.provision.model import EventSourceMappingConfig, FunctionConfig, ProvisionError
+from localcloud.provision.model import (
+    EventSourceMappingConfig,
+    FunctionConfig,
+    FunctionUrlConfig,
+    ProvisionError,
+)
 
 
 def create_sam_function(ctx: ProvisionContext, lid: str, raw: dict[str, Any]) -> None:
@@ -104,10 +110,33 @@ def create_event_source_mapping(
     ctx.set(lid, f"{lid}-uuid")
 
 
+def create_function_url(ctx: ProvisionContext, lid: str, raw: dict[str, Any]) -> None:
+    """``AWS::Lambda::Url``: served by LocalCloud's Function URL front (``ctx.function_url``), else a
+    placeholder URL. Ref: the function's ARN; GetAtt FunctionUrl (ends with "/"), FunctionArn."""
+    p = ctx.resolver.resolve(raw)
+    target = str(p.get("TargetFunctionArn", ""))
+    fn = ctx.out.function_by_name(target)
+    if fn is None:
+        raise ProvisionError(f"{lid}: Function URL of unknown function {target!r}")
+    auth = str(p.get("AuthType", "AWS_IAM"))
+    if auth not in ("AWS_IAM", "NONE"):
+        raise ProvisionError(f"{lid}: AuthType must be AWS_IAM or NONE, got {auth!r}")
+    if ctx.function_url is not None:
+        url = ctx.function_url(lid, fn.name, auth)
+    else:
+        url_id = hashlib.md5(f"{ctx.stack}/{lid}".encode()).hexdigest()
+        url = f"https://{url_id}.lambda-url.{ctx.region}.on.aws/"
+        ctx.out.notes.append(f"{lid}: Function URL {url} is not served (no Function URL front)")
+    url = url if url.endswith("/") else url + "/"
+    ctx.out.function_urls.append(FunctionUrlConfig(lid, fn.logical_id, auth, url))
+    ctx.set(lid, fn.arn, FunctionUrl=url, FunctionArn=fn.arn)
+
+
 HANDLERS: dict[str, ResourceHandler] = {
     "AWS::Serverless::Function": create_sam_function,
     "AWS::Lambda::Function": create_function,
     "AWS::Lambda::EventSourceMapping": create_event_source_mapping,
     "AWS::Serverless::LayerVersion": create_sam_layer_version,
     "AWS::Lambda::LayerVersion": create_layer_version,
+    "AWS::Lambda::Url": create_function_url,
 }

@@ -81,6 +81,16 @@ class ApiConfig:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FunctionUrlConfig:
+    """A Lambda Function URL (``AWS::Lambda::Url``): the function it invokes, its auth type, its URL."""
+
+    logical_id: str
+    function: str  # the function's logical id
+    auth_type: str  # AWS_IAM | NONE
+    url: str
+
+
 @dataclass
 class Provisioned:
     """What the runner needs after provisioning."""
@@ -94,6 +104,7 @@ class Provisioned:
     event_source_mappings: list[EventSourceMappingConfig] = field(default_factory=list)
     pipes: list[PipeConfig] = field(default_factory=list)
     ttl_tables: list[TtlTableConfig] = field(default_factory=list)
+    function_urls: list[FunctionUrlConfig] = field(default_factory=list)
     apis: list[ApiConfig] = field(default_factory=list)
     physical_ids: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, dict[str, Any]] = field(default_factory=dict)

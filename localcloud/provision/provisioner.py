@@ -19,7 +19,7 @@ from localcloud.provision import (
     sqs,
     stepfunctions,
 )
-from localcloud.provision.context import ProvisionContext, ResourceHandler
+from localcloud.provision.context import FunctionUrlFactory, ProvisionContext, ResourceHandler
 from localcloud.provision.intrinsics import ResolveError, references
 from localcloud.provision.model import DEFAULT_ACCOUNT, Provisioned, ProvisionError
 from localcloud.provision.template import load_template
@@ -71,6 +71,7 @@ class Provisioner:
         region: str,
         account_id: str,
         env_overrides: Mapping[str, str],
+        function_url: FunctionUrlFactory | None = None,
     ) -> None:
         template = load_template(template_path)
         self.ctx = ProvisionContext(
@@ -82,6 +83,7 @@ class Provisioner:
             region=region,
             account_id=account_id,
             env_overrides=env_overrides,
+            function_url=function_url,
         )
         self.ctx.resolver.attr_fallback = self._attr_fallback
         self.resources: dict[str, dict[str, Any]] = dict(template["Resources"])
@@ -204,10 +206,12 @@ def provision(
     region: str = "us-east-1",
     account_id: str = DEFAULT_ACCOUNT,
     env_overrides: Mapping[str, str] | None = None,
+    function_url: FunctionUrlFactory | None = None,
 ) -> Provisioned:
     """Create every emulated resource of the built template at `endpoint_url` (the AWS endpoint, or moto).
 
     `env_overrides` are added to every function's environment (e.g. LIFECYCLE_TIME_SCALE).
+    `function_url(url_lid, function_lid, auth_type)` serves each ``AWS::Lambda::Url`` and returns its URL.
     Raises `ProvisionError` (or `localcloud.provision.intrinsics.ResolveError` for bad parameters)
     with the logical id.
     """
@@ -219,5 +223,6 @@ def provision(
         region=region,
         account_id=account_id,
         env_overrides=env_overrides or {},
+        function_url=function_url,
     )
     return prov.run()

@@ -176,7 +176,7 @@ def test_raise_plans_count_vehicle_events_every_ms_apart() -> None:
         (("short", "G2", "THEFT_ALARM", 1, 0), "vin"),
     ]:
         with pytest.raises(ValidationError) as info:
-            plan_raise(*args, NOW)  # type: ignore[arg-type]
+            plan_raise(*args, NOW)
         assert info.value.field == field
 
 
