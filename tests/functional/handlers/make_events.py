@@ -10,10 +10,14 @@ task inputs of validate/enrich. Names with "invalid" are expected to fail cleanl
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
 from tests.functional.handlers.aws_events import (
+    ACCOUNT,
+    NS,
+    REGION,
     T0,
     VIN_FR,
     VIN_G1,
@@ -409,6 +413,131 @@ def main(root: Path = ROOT) -> None:
         ),
     )
     write("disclosure", "invalid-body-not-json", sns_records(x, "notjson", ["\u0000"]))
+
+    harness_events()
+
+
+def url_event(method: str, path: str, body: Any = None, query: str = "") -> dict[str, Any]:
+    """A Lambda Function URL request, payload format 2.0 (AWS_IAM: the caller in the authorizer)."""
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {
+            "content-type": "application/json",
+            "host": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-central-1.on.aws",
+            "x-amz-date": "20251124T160000Z",
+            "x-forwarded-proto": "https",
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abcdefghijklmnopqrstuvwxyz012345",
+            "authorizer": {
+                "iam": {
+                    "accessKey": "ASIAEXAMPLEEXAMPLE01",
+                    "accountId": "123456789012",
+                    "callerId": "AROAEXAMPLEEXAMPLE01:rs-dev-blue-vehicle-connector",
+                    "userArn": "arn:aws:sts::123456789012:assumed-role/rs-dev-blue-connector/connector",
+                    "userId": "AROAEXAMPLEEXAMPLE01:rs-dev-blue-vehicle-connector",
+                }
+            },
+            "domainName": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-central-1.on.aws",
+            "domainPrefix": "abcdefghijklmnopqrstuvwxyz012345",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.10",
+                "userAgent": "remote-services-lean-aws/1.0",
+            },
+            "requestId": str(uuid.uuid5(NS, f"url-{method}-{path}-{query}-{body!r}")),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2025:16:00:00 +0000",
+            "timeEpoch": T0,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    return event
+
+
+def harness_events() -> None:
+    """The test harness's functions (docs/test-harness.md): the two Function URL mocks and the relay."""
+    from remote_services.vehicles import encode_command
+
+    g2 = envelope(70, "HORN_BLOW", "PENDING", dt=70)
+    g1 = envelope(71, "LIGHT_FLASH", "PENDING", VIN_G1, "G1", dt=70)
+    for name, env in (("publish-g2-horn-blow", g2), ("publish-g1-light-flash", g1)):
+        topic, payload = encode_command(env)  # type: ignore[arg-type]
+        write(
+            "broker_mock",
+            name,
+            url_event(
+                "POST", "/publish", {"topic": topic, "payload": payload, "correlationId": env["traceId"]}
+            ),
+        )
+    write(
+        "broker_mock",
+        "raise-theft-alarm",
+        url_event(
+            "POST",
+            "/raise",
+            {"vin": VIN_G2, "generation": "G2", "serviceType": "THEFT_ALARM", "count": 2, "everyMs": 1000},
+        ),
+    )
+    write(
+        "broker_mock",
+        "publish-undecodable",
+        url_event("POST", "/publish", {"topic": "vehicles/x", "payload": "?"}),
+    )
+    write("broker_mock", "invalid-body-not-json", url_event("POST", "/publish", "{not json"))
+    write("broker_mock", "invalid-missing-payload", url_event("POST", "/publish", {"topic": "t"}))
+    write("broker_mock", "invalid-unknown-route", url_event("POST", "/other", {}))
+    push = {
+        "notificationId": eid(72),
+        "vin": VIN_G2,
+        "service": "HORN_BLOW",
+        "result": "EXECUTED",
+        "source": "APP",
+        "firstSeenMs": T0,
+        "pushedMs": T0 + 900,
+    }
+    write("subscription_mock", "push-executed", url_event("POST", "/push", push))
+    write("subscription_mock", "get-pushes", url_event("GET", "/pushes", query=f"notificationId={eid(72)}"))
+    write("subscription_mock", "get-stats", url_event("GET", "/stats", query=f"sinceMs={T0 - 1000}"))
+    write(
+        "subscription_mock",
+        "invalid-push-without-first-seen",
+        url_event("POST", "/push", {"notificationId": eid(73)}),
+    )
+    write("subscription_mock", "invalid-pushes-without-id", url_event("GET", "/pushes"))
+    q = "HarnessDelayQueue"
+    inner = json.dumps(
+        {
+            "topic": f"vehicles/{VIN_G2}/v2/remote-services/status",
+            "payload": "x",
+            "receivedMs": T0 + 1_000_000,
+        },
+        separators=(",", ":"),
+    )
+    incoming_url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/rs-dev-blue-incoming"
+    due_soon = json.dumps({"dueMs": T0 + 1_000_000, "queueUrl": incoming_url, "body": inner})
+    due_later = json.dumps({"dueMs": T0 + 5_000_000, "queueUrl": incoming_url, "body": inner})
+    write(
+        "harness_relay",
+        "delayed-messages",
+        {"Records": [sqs_record(q, due_soon, f"{q}/soon"), sqs_record(q, due_later, f"{q}/later")]},
+    )
+    write(
+        "harness_relay",
+        "invalid-not-a-delayed-message",
+        {"Records": [sqs_record(q, json.dumps({"dueMs": "soon"}), f"{q}/bad")]},
+    )
 
 
 if __name__ == "__main__":
