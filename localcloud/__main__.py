@@ -108,6 +108,27 @@ def cmd_demo(args: argparse.Namespace, keep_serving: bool) -> int:
         return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The local cloud, serving until Ctrl-C; its description goes to --info-file while it runs."""
+    ensure_built(args)
+    cloud = _cloud(args, harness=args.harness)
+    info_file: Path | None = args.info_file
+    with cloud:
+        say(f"local cloud up in {cloud.startup_s:.2f} s: API {cloud.api_url}, AWS {cloud.endpoint_url}")
+        if info_file is not None:
+            info_file.parent.mkdir(parents=True, exist_ok=True)
+            partial = info_file.with_name(info_file.name + ".partial")
+            partial.write_text(json.dumps(cloud.info(), indent=2) + "\n")
+            partial.rename(info_file)  # a reader never sees half a file
+            say(f"  described in {info_file}")
+        try:
+            _wait_for_interrupt()
+        finally:
+            if info_file is not None:
+                info_file.unlink(missing_ok=True)
+    return 0
+
+
 def _wait_for_interrupt() -> None:
     stop = False
 
@@ -209,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
 
     for name, text in (("run", "demo, then serve until Ctrl-C"), ("demo", "demo, then exit 0/1")):
         common(sub.add_parser(name, help=text), 0.5)
+    p_serve = sub.add_parser("serve", help="serve until Ctrl-C (no demo); --harness: the test harness")
+    common(p_serve, 1.0)
+    p_serve.add_argument("--harness", action="store_true", help="DeployTestHarness: the deployed mocks")
+    p_serve.add_argument("--info-file", type=Path, help="write what a client needs (URLs, tokens) here")
     p_inv = sub.add_parser("invoke", help="run one function with one event")
     p_inv.add_argument("function", help="logical id or function name")
     p_inv.add_argument("event", help="event JSON file, or - for stdin")
@@ -220,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "invoke":
         return cmd_invoke(args)
+    if args.command == "serve":
+        return cmd_serve(args)
     return cmd_demo(args, keep_serving=args.command == "run")
 
 

@@ -415,4 +415,9 @@ class LocalCloud:
             "stage": self.resources.api.stage_name if self.resources.api else "",
             "apiThrottle": list(self.api_throttle) if self.api_throttle else None,
             "logs": str(self.state_dir / "logs"),
+            # what a client needs to use this cloud from another process (the scenario runner)
+            "region": self.region,
+            "tokens": dict(self.tokens),
+            "resources": dict(self.resources.physical_ids),
+            "functionUrls": {logical_id: server.url for logical_id, server in self.function_urls.items()},
         }

@@ -84,8 +84,7 @@ def _running_info(path: Path) -> dict[str, object] | None:
 def start_local(path: Path, timeout_s: float = 600.0) -> subprocess.Popen[bytes]:
     """`python -m localcloud serve` with the harness, until it has written `path`."""
     path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "localcloud", "serve", "--info-file", str(path),
-               "--parameter", "DeployTestHarness=true"]
+    command = [sys.executable, "-m", "localcloud", "serve", "--harness", "--info-file", str(path)]
     print(f"starting the local cloud: {' '.join(command[1:])}", file=sys.stderr, flush=True)
     process = subprocess.Popen(command, cwd=ROOT)
     deadline = time.monotonic() + timeout_s

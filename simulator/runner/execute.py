@@ -3,7 +3,9 @@ it to its final status, read the pushes, and compare everything with the case's 
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 FINAL = ("EXECUTED", "FAILED")
 PUSH_GRACE_S = 5.0  # how long after the final status the push may take to arrive
 PUSH_SETTLE_S = 1.0  # how long the runner listens for a repeated (or unexpected) push
+POLL_S = 0.5  # GET of a command's status: light on the API's throttle
 
 
 @dataclass
@@ -50,15 +53,22 @@ class CaseResult:
 
 def http_json(method: str, url: str, token: str, body: Any = None, headers: dict[str, str] | None = None,
               timeout_s: float = 30.0) -> tuple[int, Any]:
-    """One API call; the answer's JSON (or text)."""
+    """One API call; the answer's JSON (or text). A 429 (the stage's throttle) is retried with backoff
+    for up to `timeout_s`, as a well-behaved client does: a throttled request was not processed."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Authorization": token, "Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            status, raw = int(response.status), response.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = int(exc.code), exc.read()
+    deadline = time.monotonic() + timeout_s
+    for attempt in itertools.count():
+        request = urllib.request.Request(url, data=data, method=method, headers={
+            "Authorization": token, "Content-Type": "application/json", **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                status, raw = int(response.status), response.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = int(exc.code), exc.read()
+        pause = min(2.0, 0.1 * 2**attempt) * (0.5 + random.random() / 2)
+        if status != 429 or time.monotonic() + pause > deadline:
+            break
+        time.sleep(pause)
     try:
         return status, json.loads(raw) if raw else None
     except ValueError:
@@ -69,7 +79,7 @@ def run_case(target: Target, case: Case, pool: VehiclePool) -> CaseResult:
     """Run one case to its end; never raises for what the pipeline did (that is a failed case)."""
     started = time.monotonic()
     result = CaseResult(case.id, case.file)
-    capability = None if case.raise_events and case.expect.http_status == 0 else case.service_type
+    capability = _capability_needed(case)
     try:
         vehicle = pool.take(case.generation, capability, case.vin_pattern)
     except NoVehicle as exc:
@@ -78,7 +88,7 @@ def run_case(target: Target, case: Case, pool: VehiclePool) -> CaseResult:
     try:
         result.vin = vehicle.vin
         target.harness.set_behaviour(vehicle.vin, case.id, case.behaviour)
-        if capability is None:
+        if case.expect.http_status == 0:
             _run_vehicle_events(target, case, vehicle, result)
         else:
             _run_command(target, case, vehicle, result)
@@ -88,6 +98,14 @@ def run_case(target: Target, case: Case, pool: VehiclePool) -> CaseResult:
         pool.give_back(vehicle)
         result.duration_s = round(time.monotonic() - started, 3)
     return result
+
+
+def _capability_needed(case: Case) -> str | None:
+    """What the vehicle must be able to do: the command's service type when it must be accepted; the
+    first command's for a 409 case; nothing for a refusal or a vehicle-initiated event."""
+    if case.busy_with:
+        return case.busy_with
+    return case.service_type if case.expect.http_status == 202 else None
 
 
 def _run_command(target: Target, case: Case, vehicle: Vehicle, result: CaseResult) -> None:
@@ -157,7 +175,7 @@ def _follow(target: Target, token: str, vin: str, event_id: str, timeout_s: floa
         status, body = http_json("GET", url, token)
         if status == 200 and isinstance(body, dict) and body.get("status") in FINAL:
             return body
-        time.sleep(0.2)
+        time.sleep(POLL_S)
     return None
 
 

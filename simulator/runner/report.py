@@ -46,15 +46,14 @@ def summary(results: Sequence[CaseResult], wall_s: float) -> dict[str, Any]:
 def print_table(results: Sequence[CaseResult], out: TextIO) -> None:
     """One line per case: pass/fail, HTTP, final status, history, pushes, latency, and why it failed."""
     width = min(60, max((len(r.case_id) for r in results), default=10))
-    out.write(f"{'case':<{width}}  res   HTTP  final                history                              "
-              "push  e2e ms  push ms\n")
+    out.write(f"{'case':<{width}}  res   HTTP  {'final':<30}  {'history':<35}  push  e2e ms  push ms\n")
     for r in results:
         final = f"{r.final_status or '-'}{'/' + r.failure_reason if r.failure_reason else ''}"
         history = ">".join(s[:4] for s in r.history) or "-"
         e2e = f"{r.end_to_end_ms:.0f}" if r.end_to_end_ms is not None else "-"
         push = f"{r.push_latency_ms:.0f}" if r.push_latency_ms is not None else "-"
         out.write(f"{r.case_id[:width]:<{width}}  {'ok  ' if r.passed else 'FAIL'}  {r.http_status:>4}  "
-                  f"{final:<19}  {history:<35}  {r.pushes:>4}  {e2e:>6}  {push:>7}\n")
+                  f"{final:<30}  {history:<35}  {r.pushes:>4}  {e2e:>6}  {push:>7}\n")
         for reason in r.reasons:
             out.write(f"{'':<{width}}    why: {reason}\n")
 

@@ -154,11 +154,11 @@ def local_target(info: Mapping[str, Any], fleet: Fleet) -> Target:
     resources = info.get("resources") or {}
     urls = info.get("functionUrls") or {}
     missing = [n for n in ("HarnessTable", "PushesTable") if n not in resources]
-    missing += [] if "BrokerMockFunction" in urls else ["BrokerMockFunction's URL"]
+    missing += [] if "BrokerMockFunctionUrl" in urls else ["BrokerMockFunctionUrl"]
     if missing:
         raise TargetError(
             f"the local cloud runs without the test harness ({', '.join(missing)} missing): "
-            "start it with DeployTestHarness=true"
+            "start it with `python -m localcloud serve --harness`"
         )
     region = str(info.get("region", "us-east-1"))
     session = boto3.session.Session(
@@ -172,7 +172,7 @@ def local_target(info: Mapping[str, Any], fleet: Fleet) -> Target:
         return clients[service]
 
     harness = Harness(client, str(resources["HarnessTable"]), str(resources["PushesTable"]),
-                      str(urls["BrokerMockFunction"]), region, credentials=session.get_credentials())
+                      str(urls["BrokerMockFunctionUrl"]), region, credentials=session.get_credentials())
     tokens = dict(info.get("tokens") or {})
 
     def token(owner: str) -> str:
