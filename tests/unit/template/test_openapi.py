@@ -206,6 +206,22 @@ def test_get_history_ends_with_the_final_status() -> None:
     assert [h["status"] for h in body["history"]] == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
 
 
+def test_get_history_ends_with_the_final_status_when_a_report_has_the_same_millisecond() -> None:
+    """The car's ack and its done stamped in the same ms: H# items of one ms sort by status name
+    (EXECUTED and FAILED before RUNNING), the answer still ends with the final status."""
+    t0 = 1764000000000
+    for final, reason in (("EXECUTED", None), ("FAILED", "REJECTED_BY_VEHICLE")):
+        state = _state(status={"S": final}, updatedMs={"N": str(t0 + 5)})
+        if reason:
+            state["failureReason"] = {"S": reason}
+        history = [_history(t0, "CREATED"), _history(t0 + 1, "PENDING"), _history(t0 + 5, "RUNNING")]
+        items = [*sorted([*history, _history(t0 + 5, final)], key=lambda item: item["sk"]["S"]), state]
+        code, body = get_response(items)
+        assert code == 200
+        assert [h["status"] for h in body["history"]] == ["CREATED", "PENDING", "RUNNING", final]
+        assert [h["updatedMs"] for h in body["history"]] == [t0, t0 + 1, t0 + 5, t0 + 5]
+
+
 def test_get_answers_404_for_unknown_or_foreign_vin_and_403_for_another_owner() -> None:
     assert get_response([])[0] == 404
     assert get_response([_history(1, "CREATED")])[0] == 404
