@@ -7,6 +7,7 @@ they measure what the local cloud itself carries, not its throttle.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import threading
@@ -19,7 +20,12 @@ from typing import Any
 from bench.local_readback import answering, evidence, read_states, settle
 from bench.local_truth import account, percentiles
 from localcloud.cloud import LocalCloud
-from localcloud.demo import is_push_for, request_service
+from localcloud.demo import request_service
+from simulator.subscriber import Push
+
+
+def _is_push_for(event_id: str, push: Push) -> bool:
+    return isinstance(push.body, dict) and push.body.get("notificationId") == event_id
 
 
 def machine() -> dict[str, Any]:
@@ -100,7 +106,7 @@ def bench_latency(cloud: LocalCloud, n: int, vins: list[str], out: Any) -> dict[
             continue
         api.append(res.elapsed_ms)
         eid = str(res.body["eventId"])
-        push = cloud.subscriber.wait_for(is_push_for(eid), timeout=30)
+        push = cloud.subscriber.wait_for(functools.partial(_is_push_for, eid), timeout=30)
         if push is None or push.body.get("result") != "EXECUTED":
             errors.append(f"{eid}: {'no push' if push is None else push.body}")
             continue

@@ -2,8 +2,9 @@
 
 Layout (imports run downwards only; pyproject.toml [tool.importlinter] checks it):
 
-- `cloud.LocalCloud` (the composition), `__main__` (the CLI), `demo`, `timeline`, `sam_build`
-  (the `sam build` wrapper), `wiring` (provisioned config -> emulators), `fleet_seed`, `readback`.
+- `cloud.LocalCloud` (the composition), `__main__` (the CLI), `demo` (the scenario runner on
+  `simulator/scenarios/demo.yaml`), `sam_build` (the `sam build` wrapper), `wiring` (provisioned
+  config -> emulators), `fleet_seed`, `readback`.
 - `apigateway/`: the REST API from the OpenAPI document (`RestApiServer`).
 - `eventsources/`: SQS -> Lambda event source mappings (`sqs.SqsEventSource`), EventBridge Pipes
   (`pipes.PipeRunner`).

@@ -1,12 +1,18 @@
 """`python -m localcloud run | demo | invoke | build`: the local cloud's command line.
 
     run     build if needed, start the local cloud, run the demo, keep serving until Ctrl-C
-    demo    the same demo, then exit: 0 only when every expected outcome happened
+            (described in .localcloud/running.json meanwhile: `make scenarios` uses it)
+    demo    the same demo, then exit: 0 only when every case passed
+    serve   serve until Ctrl-C, no demo (--info-file: where to describe it)
     invoke  FN EVENT: one built function, one event (a Docker-free `sam local invoke`)
     build   `sam build` now (NATIVE=0: CPython bootstraps, fast; NATIVE=1: Nuitka)
 
 Native or not: `--native` / `--no-native`, else the environment variable LOCALCLOUD_NATIVE, else
 NATIVE, else 0 (CPython bootstraps: the fast dev loop).
+
+The local cloud runs the template's test harness (DeployTestHarness "true": the broker and
+subscription mocks as deployed, the fleet's behaviours from simulator/scenarios/fleet-*.yaml);
+`--no-harness`: the in-process mocks instead (what the benchmark still reads).
 
 The API stage is throttled locally (`--api-rate`, `--api-burst`; defaults: what this machine
 finishes with no error, far below the template's ApiThrottleRate/ApiThrottleBurst for AWS); beyond
@@ -57,9 +63,14 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+# what `python -m simulator run` reads (`make scenarios` then uses the running cloud)
+RUNNING = Path(__file__).resolve().parents[1] / ".localcloud" / "running.json"
+
+
 def _cloud(args: argparse.Namespace, **kw: Any) -> Any:
     from localcloud.cloud import LocalCloud
 
+    kw.setdefault("harness", args.harness)
     return LocalCloud(
         build_dir=args.build_dir,
         parameters=_parameters(args.parameter),
@@ -72,10 +83,21 @@ def _cloud(args: argparse.Namespace, **kw: Any) -> Any:
     )
 
 
+def _publish(cloud: Any, info_file: Path) -> None:
+    """The running cloud's description (URLs, region, tokens, resources, Function URLs), written whole."""
+    info_file.parent.mkdir(parents=True, exist_ok=True)
+    partial = info_file.with_name(info_file.name + ".partial")
+    partial.write_text(json.dumps(cloud.info(), indent=2) + "\n")
+    partial.rename(info_file)  # a reader never sees half a file
+    say(f"  described in {info_file}")
+
+
 def cmd_demo(args: argparse.Namespace, keep_serving: bool) -> int:
     from localcloud.demo import run_demo
 
     ensure_built(args)
+    if not args.harness:
+        raise SystemExit("the demo runs on the test harness (the scenario runner): drop --no-harness")
     cloud = _cloud(args)
     with cloud:
         info = cloud.info()
@@ -83,15 +105,17 @@ def cmd_demo(args: argparse.Namespace, keep_serving: bool) -> int:
         say(f"  API:       {cloud.api_url}   (stage prefix optional: /{info.get('stage', '')})")
         say(f"  AWS front: {cloud.endpoint_url}   (AWS_ENDPOINT_URL for the aws CLI / boto3)")
         say(f"  logs:      {info['logs']}")
-        say(f"  time scale {args.time_scale} (lifecycle timers and simulated vehicles)")
+        say(f"  time scale {args.time_scale} (lifecycle timers and the fleet's standing behaviours)")
         throttle = info.get("apiThrottle")
         if throttle:
             say(f"  API stage throttle {throttle[0]:g}/s, burst {throttle[1]:g} (beyond it: 429)")
-        outcomes = run_demo(cloud, out=say)
-        failed = [o for o in outcomes if not o.ok]
-        say(f"demo: {len(outcomes) - len(failed)}/{len(outcomes)} expected outcomes happened")
+        results = run_demo(cloud, out=say)
+        failed = [r for r in results if not r.passed]
+        say(f"demo: {len(results) - len(failed)}/{len(results)} cases passed")
         if not keep_serving:
             return 1 if failed else 0
+        info_file: Path = args.info_file or RUNNING
+        _publish(cloud, info_file)
         token = cloud.token("alice")
         say("")
         say("serving until Ctrl-C. Try (owner alice, vehicle WVWZZZ1JZXW000001):")
@@ -104,23 +128,23 @@ def cmd_demo(args: argparse.Namespace, keep_serving: bool) -> int:
             f'  curl -s -H "Authorization: $TOKEN" {cloud.api_url}/v1/vehicles/WVWZZZ1JZXW000001'
             "/services/<eventId>"
         )
-        _wait_for_interrupt()
+        say("  make scenarios (python -m simulator run) uses this cloud while it runs")
+        try:
+            _wait_for_interrupt()
+        finally:
+            info_file.unlink(missing_ok=True)
         return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The local cloud, serving until Ctrl-C; its description goes to --info-file while it runs."""
     ensure_built(args)
-    cloud = _cloud(args, harness=args.harness)
+    cloud = _cloud(args)
     info_file: Path | None = args.info_file
     with cloud:
         say(f"local cloud up in {cloud.startup_s:.2f} s: API {cloud.api_url}, AWS {cloud.endpoint_url}")
         if info_file is not None:
-            info_file.parent.mkdir(parents=True, exist_ok=True)
-            partial = info_file.with_name(info_file.name + ".partial")
-            partial.write_text(json.dumps(cloud.info(), indent=2) + "\n")
-            partial.rename(info_file)  # a reader never sees half a file
-            say(f"  described in {info_file}")
+            _publish(cloud, info_file)
         try:
             _wait_for_interrupt()
         finally:
@@ -227,12 +251,27 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--native", dest="native", action="store_true", default=None)
         p.add_argument("--no-native", dest="native", action="store_false")
         p.add_argument("--no-build", action="store_true", help="never build, even if stale")
+        p.add_argument(
+            "--harness",
+            dest="harness",
+            action="store_true",
+            default=True,
+            help="DeployTestHarness: the deployed broker and subscription mocks (the default)",
+        )
+        p.add_argument(
+            "--no-harness", dest="harness", action="store_false", help="the in-process mocks instead"
+        )
 
     for name, text in (("run", "demo, then serve until Ctrl-C"), ("demo", "demo, then exit 0/1")):
-        common(sub.add_parser(name, help=text), 0.5)
-    p_serve = sub.add_parser("serve", help="serve until Ctrl-C (no demo); --harness: the test harness")
+        p_demo = sub.add_parser(name, help=text)
+        # the production expected times: the scenario files' delays are what a car does, unscaled
+        common(p_demo, 1.0)
+        if name == "run":
+            p_demo.add_argument(
+                "--info-file", type=Path, help=f"where to describe the running cloud (default {RUNNING})"
+            )
+    p_serve = sub.add_parser("serve", help="serve until Ctrl-C (no demo)")
     common(p_serve, 1.0)
-    p_serve.add_argument("--harness", action="store_true", help="DeployTestHarness: the deployed mocks")
     p_serve.add_argument("--info-file", type=Path, help="write what a client needs (URLs, tokens) here")
     p_inv = sub.add_parser("invoke", help="run one function with one event")
     p_inv.add_argument("function", help="logical id or function name")

@@ -4,18 +4,23 @@
         token = cloud.token("alice")                  # Cognito id token (user from simulator/fleet.json)
         requests to cloud.api_url + "/v1/vehicles/{vin}/services/HORN_BLOW"
         cloud.client("dynamodb")                      # boto3 at the AWS endpoint
-        cloud.subscriber.pushes                       # what the app's push channel received
-        cloud.simulator.raise_event(vin)              # a theft alarm
+        cloud.pushes(event_id)                        # what the app's push channel received
+        cloud.raise_event(vin)                        # a theft alarm, through the broker mock
 
-    LocalCloud(harness=True): the template's test harness (DeployTestHarness "true"): the connector and
-    the distributor call the deployed broker and subscription mocks (native functions behind SigV4
-    Function URLs); `cloud.call_url("SubscriptionMockFunctionUrl", "GET", "/stats")` reads them.
+By default the template's test harness runs (DeployTestHarness "true", docs/test-harness.md): the
+connector, the distributor and the disclosure module call the deployed broker and subscription mocks
+(native functions behind SigV4 Function URLs: `cloud.call_url("SubscriptionMockFunctionUrl", "GET",
+"/stats")`), every vehicle of the fleet gets its behaviour record in HarnessTable at seed time (from
+`simulator/scenarios/fleet-*.yaml`, delays at the time scale; `cloud.behave(vin, behaviour)` changes
+it). `harness=False`: the in-process broker, subscriber and disclosure mocks and vehicle simulator
+(`cloud.broker`, `cloud.subscriber`, `cloud.disclosure`, `cloud.simulator`) instead, until the
+benchmark reads its pushes from the harness too.
 
-Start order: moto -> function host + AWS endpoint (MOTO_PORT) -> broker/subscriber/disclosure mocks ->
-provision (their URLs are the template parameters BrokerUrl / SubscriberUrl / DisclosureUrl; every
-AWS::Lambda::Url gets its HTTP front, `localcloud.aws.function_urls`) ->
-functions registered -> fleet seeded (Cognito users, registry, weights) -> vehicle simulator ->
-SQS pollers, pipes, TTL sweeper -> the REST API. `stop()` undoes it in reverse order.
+Start order: moto -> function host + AWS endpoint (MOTO_PORT) -> (harness=False: the in-process
+mocks, their URLs the template parameters BrokerUrl / SubscriberUrl / DisclosureUrl) -> provision
+(every AWS::Lambda::Url gets its HTTP front, `localcloud.aws.function_urls`) -> functions registered
+-> fleet seeded (Cognito users, registry, weights, behaviour records) -> SQS pollers, pipes, TTL
+sweeper -> the REST API. `stop()` undoes it in reverse order.
 
 The API stage is throttled as on AWS (token bucket -> 429), from the template's stage settings; by
 default with the LOCAL rate and burst below (template parameters ApiThrottleRate/ApiThrottleBurst
@@ -24,6 +29,7 @@ overridden), because one machine finishes far fewer commands per second than the
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -31,6 +37,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
 from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
@@ -49,6 +56,7 @@ from localcloud.provision.template import load_template
 from localcloud.wiring import LOCAL_API_BURST, LOCAL_API_RATE, throttle_parameters
 from simulator.broker import BrokerMock
 from simulator.fleet import DEFAULT_FLEET, Fleet, load_fleet
+from simulator.scenario.seeds import fleet_behaviours, scaled
 from simulator.subscriber import SubscriberMock
 from simulator.vehicle import VehicleSimulator
 
@@ -85,12 +93,12 @@ class LocalCloud:
         progress: Callable[[str], None] | None = _stderr_progress,
         api_rate: float | None = LOCAL_API_RATE,
         api_burst: int | None = LOCAL_API_BURST,
-        harness: bool = False,
+        harness: bool = True,
     ) -> None:
         # harness=True: DeployTestHarness "true" (docs/test-harness.md): the deployed broker and
-        # subscription mocks (Function URLs served by `function_urls`) replace the in-process ones
-        # for the connector and the distributor; `broker`, `subscriber` and `simulator` then see no traffic.
+        # subscription mocks (Function URLs served by `function_urls`); the in-process ones are not started.
         self.harness = harness
+        self.behaviours: dict[str, dict[str, Any]] = {}  # VIN -> the behaviour record seeded (harness)
         self.function_urls: dict[str, FunctionUrlServer] = {}  # AWS::Lambda::Url logical id -> its server
         self.build_dir = Path(build_dir)
         self.template_path = self.build_dir / "template.yaml"
@@ -180,11 +188,12 @@ class LocalCloud:
         self._stack.append(self.endpoint.stop)
         self.endpoint_url = self.endpoint.url
         self.host.endpoint_url = self.endpoint.url
-        for mock in (self.subscriber, self.disclosure, self.broker):
-            mock.start()
-            self._stack.append(mock.stop)
-        self.simulator.start()
-        self._stack.append(self.simulator.stop)
+        if not self.harness:
+            for mock in (self.subscriber, self.disclosure, self.broker):
+                mock.start()
+                self._stack.append(mock.stop)
+            self.simulator.start()
+            self._stack.append(self.simulator.stop)
 
         self._progress(f"provisioning from {self.template_path}")
         prov: Provisioned = self._step("provision", self._provision)
@@ -216,11 +225,15 @@ class LocalCloud:
     # -- steps --------------------------------------------------------------------------------
     def _provision(self) -> Provisioned:
         declared = set((load_template(self.template_path).get("Parameters") or {}).keys())
-        mock_urls = {
-            "BrokerUrl": self.broker.url,
-            "SubscriberUrl": self.subscriber.url,
-            "DisclosureUrl": self.disclosure.url,
-        }
+        mock_urls = (
+            {}
+            if self.harness  # the template points the callers at the deployed mocks
+            else {
+                "BrokerUrl": self.broker.url,
+                "SubscriberUrl": self.subscriber.url,
+                "DisclosureUrl": self.disclosure.url,
+            }
+        )
         scale = {"LifecycleTimeScale": str(self.time_scale), "TimeScale": str(self.time_scale)}
         throttle = throttle_parameters(self.api_rate, self.api_burst)
         params = {k: v for k, v in {**mock_urls, **scale, **throttle}.items() if k in declared}
@@ -289,6 +302,12 @@ class LocalCloud:
                     self.subs[name], self.tokens[name] = sub, token
         fleet_seed.seed_tables(self.client("dynamodb"), self.resources.physical_ids, self.fleet, self.subs)
         self._incoming_url = self.resources.physical_ids.get("IncomingQueue", "")
+        harness_table = self.resources.physical_ids.get("HarnessTable")
+        if self.harness and harness_table:
+            self.behaviours = {
+                vin: scaled(b, self.time_scale) for vin, b in fleet_behaviours(self.fleet).items()
+            }
+            fleet_seed.seed_behaviours(self.client("dynamodb"), harness_table, self.behaviours)
 
     def _new_user(self, username: str) -> tuple[str, str]:
         pool_id = self.physical(self._of_type("AWS::Cognito::UserPool")[0])
@@ -311,6 +330,69 @@ class LocalCloud:
         if not self._incoming_url:
             raise LocalCloudError("the template has no IncomingQueue")
         self.client("sqs").send_message(QueueUrl=self._incoming_url, MessageBody=body)
+
+    # -- the test harness (harness=True) ------------------------------------------------------
+    def send_raw(self, topic: str, payload: str, received_ms: int | None = None) -> None:
+        """One message on the IncomingQueue as the broker puts it there (any topic and payload,
+        malformed ones too): ``{"topic", "payload", "receivedMs"}``."""
+        received = int(time.time() * 1000) if received_ms is None else received_ms
+        self._send_incoming(json.dumps({"topic": topic, "payload": payload, "receivedMs": received}))
+
+    def behave(self, vin: str, behaviour: Mapping[str, Any] | None, case_id: str = "local") -> None:
+        """The vehicle answers the next commands as `behaviour` says (a behaviour record, section 1 of
+        docs/test-harness.md; its broker call counter starts again at 0); None: as it was seeded."""
+        record = self.behaviours.get(vin, {}) if behaviour is None else behaviour
+        self.client("dynamodb").put_item(
+            TableName=self.physical("HarnessTable"), Item=fleet_seed.behaviour_item(vin, record, case_id)
+        )
+
+    def raise_event(
+        self, vin: str, service_type: str = "THEFT_ALARM", count: int = 1, every_ms: int = 0
+    ) -> None:
+        """A vehicle-initiated event through the broker mock's ``POST /raise``."""
+        body = {"vin": vin, "serviceType": service_type, "count": count, "everyMs": every_ms}
+        status, answer = self.call_url("BrokerMockFunctionUrl", "POST", "/raise", body)
+        if status != 202:
+            raise LocalCloudError(f"POST /raise answered {status}: {answer}")
+
+    def pushes(self, event_id: str) -> list[dict[str, Any]]:
+        """The pushes the subscription mock received for one event, in arrival order: each
+        ``{"receivedMs", "latencyMs", "body"}`` (``body``: the push as the subscriber got it)."""
+        status, answer = self.call_url(
+            "SubscriptionMockFunctionUrl", "GET", f"/pushes?notificationId={quote(event_id)}"
+        )
+        if status != 200:
+            raise LocalCloudError(f"GET /pushes answered {status}: {answer}")
+        return list(answer["pushes"])
+
+    def disclosures(self, record_id: str) -> list[dict[str, Any]]:
+        """The disclosure records the subscription mock received under one ``recordId``."""
+        status, answer = self.call_url(
+            "SubscriptionMockFunctionUrl", "GET", f"/disclosures?recordId={quote(record_id)}"
+        )
+        if status != 200:
+            raise LocalCloudError(f"GET /disclosures answered {status}: {answer}")
+        return list(answer["records"])
+
+    def all_pushes(self, since_ms: int = 0) -> list[dict[str, Any]]:
+        """Every push received since `since_ms` (a Scan of PushesTable), in arrival order."""
+        from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped, unused-ignore]
+
+        plain, items = TypeDeserializer(), []
+        kwargs: dict[str, Any] = {
+            "TableName": self.physical("PushesTable"),
+            "FilterExpression": "receivedMs >= :t AND attribute_not_exists(#k)",
+            "ExpressionAttributeNames": {"#k": "kind"},
+            "ExpressionAttributeValues": {":t": {"N": str(since_ms)}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.client("dynamodb").scan(**kwargs)
+            items += [{k: plain.deserialize(v) for k, v in raw.items()} for raw in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return sorted(items, key=lambda item: (int(item["receivedMs"]), str(item["sk"])))
 
     def _start_event_sources(self) -> None:
         assert self.resources is not None

@@ -1,13 +1,16 @@
-"""The demo scenario, run against a started LocalCloud through its HTTP API.
+"""The demo, run against a started LocalCloud: the scenario file `simulator/scenarios/demo.yaml` through
+the scenario runner (in this process, over HTTP, as `python -m simulator run` runs it), plus three
+requests the scenario format cannot express (it names only known service types and fleet VINs).
 
-Expected outcomes (each one checked; `run_demo` returns the list of Outcome):
-horn blow EXECUTED, light flash EXECUTED, a second command for a busy vehicle 409 (the first one
-then EXECUTED), bad requests 400 (malformed JSON, unknown service type, bad VIN), a car without
-connectivity FAILED/TIMEOUT, a theft alarm pushed to the subscriber.
+Expected outcomes (each one checked; `run_demo` returns the runner's results): horn blow EXECUTED,
+light flash EXECUTED, a second command for a busy vehicle 409 (the vehicle's command EXECUTED), bad
+requests 400 (a parameter out of range, malformed JSON, an unknown service type, a bad VIN), a car
+without connectivity FAILED/TIMEOUT, a theft alarm pushed to the subscriber.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import urllib.error
@@ -16,26 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from localcloud.timeline import Timeline
-from simulator.subscriber import Push
+from simulator.runner import report
+from simulator.runner.execute import CaseResult
+from simulator.runner.suite import run_suite
+from simulator.runner.targets import local_target
+from simulator.scenario import SCENARIOS_DIR, load
 
 if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud
 
+DEMO_FILE = SCENARIOS_DIR / "demo.yaml"
 VIN_HORN = "WVWZZZ1JZXW000001"  # G2, answers at once
-VIN_LIGHT = "WVWZZZ1JZXW000002"  # G1, answers at once
-VIN_SILENT = "WVWZZZ1JZXW000003"  # no connectivity
-VIN_LATE = "WVWZZZ1JZXW000004"  # answers late (busy for a while)
-VIN_THEFT = "WVWZZZ1JZXW000009"
-
-
-@dataclass
-class Outcome:
-    """One expected outcome and whether it happened."""
-
-    name: str
-    ok: bool
-    detail: str
 
 
 @dataclass
@@ -75,146 +69,49 @@ def request_service(
     return call_api(cloud.api_url, "POST", f"/v1/vehicles/{vin}/services/{service}", cloud.token(user), body)
 
 
-def is_push_for(event_id: str) -> Callable[[Push], bool]:
-    return lambda p: isinstance(p.body, dict) and p.body.get("notificationId") == event_id
+# requests the scenario format cannot express: (case id, path, body, a word the 400's message holds)
+RAW_REFUSALS = (
+    ("malformed-json-400", f"/v1/vehicles/{VIN_HORN}/services/HORN_BLOW", b'{"parameters": ', "json"),
+    ("unknown-service-type-400", f"/v1/vehicles/{VIN_HORN}/services/TELEPORT", b"{}", "TELEPORT"),
+    ("bad-vin-400", "/v1/vehicles/NOT-A-VIN/services/HORN_BLOW", b"{}", "vin"),
+)
 
 
-def run_demo(
-    cloud: LocalCloud, out: Callable[[str], None] = print, final_timeout_s: float = 60.0
-) -> list[Outcome]:
-    """Run every step of the demo; print the live timeline and the outcomes."""
-    outcomes: list[Outcome] = []
-    tl = Timeline(cloud, out=out).start()
-    finals: list[tuple[str, str, str, str | None]] = []  # (name, eventId, expected status, expected reason)
+def raw_refusals(cloud: LocalCloud) -> list[CaseResult]:
+    """The three raw requests, as the runner's results (400 with a message that names the problem)."""
+    results = []
+    for name, path, body, needle in RAW_REFUSALS:
+        started = time.monotonic()
+        res = call_api(cloud.api_url, "POST", path, cloud.token("alice"), body)
+        result = CaseResult(f"demo/{name}", "localcloud/demo.py", http_status=res.status)
+        message = res.body.get("message") if isinstance(res.body, dict) else None
+        result.failure_reason = str(res.body.get("error")) if isinstance(res.body, dict) else None
+        if res.status != 400:
+            result.reasons.append(f"HTTP {res.status} (expected 400): {str(res.body)[:160]}")
+        elif not message or needle.lower() not in json.dumps(res.body).lower():
+            result.reasons.append(f"the 400's message does not name {needle!r}: {str(res.body)[:160]}")
+        result.duration_s = round(time.monotonic() - started, 3)
+        results.append(result)
+    return results
 
-    def expect_accept(name: str, res: HttpResult, label: str, status: str, reason: str | None = None) -> None:
-        eid = res.body.get("eventId") if isinstance(res.body, dict) else None
-        if res.status == 202 and eid:
-            tl.track(str(eid), label)
-            finals.append((name, str(eid), status, reason))
-            out(f"  POST {label:<30} -> 202 {eid} ({res.elapsed_ms:.0f} ms)")
-        else:
-            outcomes.append(Outcome(name, False, f"expected 202, got {res.status} {res.body}"))
-            out(f"  POST {label:<30} -> {res.status} {res.body}  (expected 202)")
 
-    def expect_refusal(name: str, res: HttpResult, label: str, code: int) -> None:
-        msg = res.body.get("message") if isinstance(res.body, dict) else res.body
-        ok = res.status == code and bool(msg)
-        outcomes.append(Outcome(name, ok, f"{res.status} {json.dumps(res.body)}"))
-        out(
-            f"  POST {label:<30} -> {res.status} {msg}"
-            + ("" if ok else f"  (expected {code} with a message)")
-        )
+def run_demo(cloud: LocalCloud, out: Callable[[str], None] = print, concurrency: int = 4) -> list[CaseResult]:
+    """Run the demo's cases; print the runner's table. Every result must pass."""
+    cases = load([DEMO_FILE], cloud.fleet)
+    target = local_target(cloud.info(), cloud.fleet)
+    out(f"demo: {len(cases)} cases of {DEMO_FILE.name} through the scenario runner, {concurrency} at once")
 
-    try:
-        out("demo: horn blow and light flash (vehicles answer at once)")
-        expect_accept(
-            "horn blow EXECUTED",
-            request_service(cloud, "alice", VIN_HORN, "HORN_BLOW"),
-            f"HORN_BLOW {VIN_HORN}",
-            "EXECUTED",
-        )
-        expect_accept(
-            "light flash EXECUTED",
-            request_service(cloud, "alice", VIN_LIGHT, "LIGHT_FLASH"),
-            f"LIGHT_FLASH {VIN_LIGHT}",
-            "EXECUTED",
-        )
+    def progress(result: CaseResult) -> None:
+        out(f"  {'ok  ' if result.passed else 'FAIL'} {result.case_id} ({result.duration_s:.1f} s)")
 
-        out("demo: a second command while the vehicle is busy")
-        expect_accept(
-            "busy vehicle: first command EXECUTED",
-            request_service(cloud, "alice", VIN_LATE, "DOOR_LOCK"),
-            f"DOOR_LOCK {VIN_LATE}",
-            "EXECUTED",
-        )
-        expect_refusal(
-            "busy vehicle: second command 409",
-            request_service(cloud, "alice", VIN_LATE, "HORN_BLOW"),
-            f"HORN_BLOW {VIN_LATE}",
-            409,
-        )
-
-        out("demo: bad requests")
-        bad = call_api(
-            cloud.api_url,
-            "POST",
-            f"/v1/vehicles/{VIN_HORN}/services/HORN_BLOW",
-            cloud.token("alice"),
-            b'{"parameters": ',
-        )
-        expect_refusal("malformed JSON 400", bad, "malformed JSON", 400)
-        expect_refusal(
-            "unknown service type 400",
-            request_service(cloud, "alice", VIN_HORN, "TELEPORT"),
-            "TELEPORT (unknown service)",
-            400,
-        )
-        expect_refusal(
-            "bad VIN 400",
-            request_service(cloud, "alice", "NOT-A-VIN", "HORN_BLOW"),
-            "HORN_BLOW NOT-A-VIN",
-            400,
-        )
-
-        out("demo: a car without connectivity (times out)")
-        expect_accept(
-            "silent car FAILED/TIMEOUT",
-            request_service(cloud, "alice", VIN_SILENT, "HORN_BLOW"),
-            f"HORN_BLOW {VIN_SILENT}",
-            "FAILED",
-            "TIMEOUT",
-        )
-
-        out("demo: a theft alarm raised by a vehicle")
-        since = len(cloud.subscriber.pushes)
-        cloud.simulator.raise_event(VIN_THEFT, "THEFT_ALARM")
-
-        deadline = time.monotonic() + final_timeout_s
-        for name, eid, want, reason in finals:
-            st = cloud.wait_final(eid, timeout=max(0.1, deadline - time.monotonic()))
-            got = (st or {}).get("status")
-            got_reason = (st or {}).get("failureReason")
-            ok = got == want and (reason is None or got_reason == reason)
-            push = cloud.subscriber.wait_for(
-                is_push_for(eid),
-                timeout=max(0.1, min(10.0, deadline - time.monotonic())),
-            )
-            ok = ok and push is not None
-            outcomes.append(
-                Outcome(
-                    name,
-                    ok,
-                    f"status {got}{'/' + str(got_reason) if got_reason else ''}, "
-                    f"push {'received' if push else 'MISSING'}",
-                )
-            )
-        theft = cloud.subscriber.wait_for(
-            lambda p: (
-                p.body.get("service") == "THEFT_ALARM"
-                and p.body.get("vin") == VIN_THEFT
-                and cloud.subscriber.pushes.index(p) >= since
-            ),
-            timeout=max(0.1, deadline - time.monotonic()),
-        )
-        if theft is not None:
-            tl.track(str(theft.body.get("notificationId")), f"THEFT_ALARM {VIN_THEFT}")
-        outcomes.append(
-            Outcome(
-                "theft alarm pushed",
-                theft is not None,
-                json.dumps(theft.body) if theft else "no push within the timeout",
-            )
-        )
-        time.sleep(1.5)  # late (stale) reports still show up in the timeline
-    finally:
-        tl.stop()
+    results = run_suite(target, cases, concurrency, on_result=progress)
+    out(f"demo: {len(RAW_REFUSALS)} requests the scenario format cannot express")
+    for result in raw_refusals(cloud):
+        progress(result)
+        results.append(result)
+    table = io.StringIO()
+    report.print_table(results, table)
     out("")
-    out("timeline (offsets from first sight at the API):")
-    for line in tl.summary_lines():
+    for line in table.getvalue().rstrip("\n").splitlines():
         out(line)
-    out("")
-    out("expected outcomes:")
-    for o in outcomes:
-        out(f"  [{'ok' if o.ok else 'FAILED'}] {o.name}: {o.detail}")
-    return outcomes
+    return results

@@ -1,18 +1,24 @@
 """Seeding the provisioned cloud from the fleet (`simulator/fleet.json`): Cognito users (the
-vehicles' owners, with a permanent password and an id token), the vehicle registry and the weights.
+vehicles' owners, with a permanent password and an id token), the vehicle registry and the weights;
+with the test harness, each vehicle's behaviour record (from `simulator/scenarios/fleet-*.yaml`).
 
     sub, id_token = create_user(cognito_idp_client, pool_id, client_id, "alice")
     seed_tables(dynamodb_client, physical_ids, fleet, subs)      # VehicleRegistryTable, WeightsTable
+    seed_behaviours(dynamodb_client, harness_table, {vin: behaviour})   # HarnessTable
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from simulator.fleet import Fleet
 
 PASSWORD = "Local-cloud-1!"
+SEED_CASE = "fleet"  # the caseId of a seeded behaviour record
+SEED_TTL_S = 10 * 365 * 86400  # the local cloud's TTL sweeper deletes expired records: never for these
 
 
 def create_user(idp: Any, pool_id: str, client_id: str, username: str) -> tuple[str, str]:
@@ -46,3 +52,21 @@ def seed_tables(ddb: Any, physical_ids: Mapping[str, str], fleet: Fleet, subs: M
     if weights:
         item = {"id": {"S": "current"}, **{k: {"N": str(v)} for k, v in fleet.weights.items()}}
         ddb.put_item(TableName=weights, Item=item)
+
+
+def behaviour_item(vin: str, behaviour: Mapping[str, Any], case_id: str = SEED_CASE) -> dict[str, Any]:
+    """A HarnessTable item (AttributeValue JSON): docs/test-harness.md, section 1."""
+    return {
+        "vin": {"S": vin},
+        "caseId": {"S": case_id},
+        "behaviour": {"S": json.dumps(behaviour, separators=(",", ":"))},
+        "brokerCalls": {"N": "0"},
+        "expiresAt": {"N": str(int(time.time()) + SEED_TTL_S)},
+    }
+
+
+def seed_behaviours(ddb: Any, table: str, behaviours: Mapping[str, Mapping[str, Any]]) -> None:
+    """One behaviour record per vehicle: how it answers a command outside a scenario case."""
+    items = [behaviour_item(vin, b) for vin, b in behaviours.items()]
+    for i in range(0, len(items), 25):
+        ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": it}} for it in items[i : i + 25]]})

@@ -42,6 +42,10 @@ def _build_dir() -> Path:
 def cloud() -> Iterator[LocalCloud]:
     """The running local cloud."""
     with LocalCloud(
-        build_dir=_build_dir(), time_scale=TIME_SCALE, state_dir=ROOT / ".localcloud" / "e2e", progress=None
+        build_dir=_build_dir(),
+        time_scale=TIME_SCALE,
+        state_dir=ROOT / ".localcloud" / "e2e",
+        progress=None,
+        harness=False,  # the e2e and fault suites still drive the in-process mocks
     ) as running:
         yield running

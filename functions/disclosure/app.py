@@ -7,7 +7,7 @@ from remote_services.clock import now_ms
 from remote_services.envelope import from_sqs_record
 from remote_services.http_post import post_json
 from remote_services.obs.logger import Logger
-from remote_services.settings import env
+from remote_services.settings import env, env_opt
 from remote_services.sqs_handler import SqsBatchHandler
 
 TYPE_CHECKING = False
@@ -40,7 +40,13 @@ def disclosure_record(event: Envelope, reported_ms: int) -> dict[str, Any]:
 
 def _record(record: dict[str, Any]) -> None:
     event = from_sqs_record(record)
-    post_json(env("DISCLOSURE_URL"), disclosure_record(event, now_ms()), timeout_s=1.0, attempts=3)
+    post_json(
+        env("DISCLOSURE_URL"),
+        disclosure_record(event, now_ms()),
+        timeout_s=1.0,
+        attempts=3,
+        auth=env_opt("DISCLOSURE_AUTH"),  # AWS_IAM: the test harness's subscription mock (a Function URL)
+    )
     logger.info(f"disclosed {event['status']}", eventId=event["eventId"], serviceType=event["serviceType"])
 
 

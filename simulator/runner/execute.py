@@ -86,8 +86,11 @@ def run_case(target: Target, case: Case, pool: VehiclePool) -> CaseResult:
     except NoVehicle as exc:
         result.reasons.append(f"no vehicle: {exc}")
         return result
+    before: dict[str, Any] | None = None
+    recorded = False
     try:
         result.vin = vehicle.vin
+        before, recorded = target.harness.record(vehicle.vin), True
         target.harness.set_behaviour(vehicle.vin, case.id, case.behaviour)
         if case.expect.http_status == 0:
             _run_vehicle_events(target, case, vehicle, result)
@@ -96,6 +99,11 @@ def run_case(target: Target, case: Case, pool: VehiclePool) -> CaseResult:
     except Exception as exc:  # the target itself failed: the case cannot pass
         result.reasons.append(f"{type(exc).__name__}: {exc}")
     finally:
+        try:  # the vehicle answers as before the case (its standing behaviour, or the default)
+            if recorded:
+                target.harness.restore(vehicle.vin, before)
+        except Exception as exc:
+            result.reasons.append(f"restoring the behaviour: {type(exc).__name__}: {exc}")
         pool.give_back(vehicle)
         result.duration_s = round(time.monotonic() - started, 3)
     return result

@@ -67,6 +67,23 @@ class Harness:
             },
         )
 
+    def record(self, vin: str) -> dict[str, Any] | None:
+        """The VIN's behaviour record as it is now (AttributeValue JSON), or None."""
+        reply = self._client("dynamodb").get_item(
+            TableName=self.harness_table, Key={"vin": {"S": vin}}, ConsistentRead=True
+        )
+        item = reply.get("Item")
+        return dict(item) if item else None
+
+    def restore(self, vin: str, item: Mapping[str, Any] | None) -> None:
+        """Put back what `record` read before a case (None: no record, the default behaviour), so a
+        vehicle answers commands sent outside the suite as it did before (a local cloud's fleet is
+        seeded with its standing behaviours)."""
+        if item is None:
+            self._client("dynamodb").delete_item(TableName=self.harness_table, Key={"vin": {"S": vin}})
+        else:
+            self._client("dynamodb").put_item(TableName=self.harness_table, Item=dict(item))
+
     def pushes(self, event_id: str) -> list[dict[str, Any]]:
         """The pushes the subscription mock received for one event, in arrival order."""
         reply = self._client("dynamodb").query(
@@ -79,11 +96,13 @@ class Harness:
         return sorted(items, key=lambda item: int(item.get("receivedMs", 0)))
 
     def notifications_of(self, vin: str, since_ms: int) -> list[str]:
-        """The notification ids pushed for one vehicle since `since_ms` (its vehicle-initiated events)."""
+        """The notification ids pushed for one vehicle since `since_ms` (its vehicle-initiated events;
+        the disclosure records the table also holds have a `kind` and are not pushes)."""
         ids: set[str] = set()
         kwargs: dict[str, Any] = {
             "TableName": self.pushes_table,
-            "FilterExpression": "receivedMs >= :t",
+            "FilterExpression": "receivedMs >= :t AND attribute_not_exists(#k)",
+            "ExpressionAttributeNames": {"#k": "kind"},
             "ExpressionAttributeValues": {":t": {"N": str(since_ms)}},
         }
         while True:

@@ -1,5 +1,6 @@
 """The subscription mock behind its Function URL (docs/test-harness.md section 4): every push stored
-with its time and latency (received - firstSeenMs), the pushes of one event, and latency statistics.
+with its time and latency (received - firstSeenMs), the pushes of one event, and latency statistics;
+also the disclosure authority's stand-in: every disclosure record stored under its `recordId`.
 
     SubscriptionMock(dynamodb, logger).handle(event)   # the handler's whole body
 """
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from ..obs.logger import Logger
 
 PUSH_TTL_DAYS = 7
+DISCLOSURE = "disclosure"  # the `kind` of a disclosure record in PushesTable (a push has none)
 
 
 class SubscriptionMock:
@@ -42,6 +44,13 @@ class SubscriptionMock:
                 if not notification_id:
                     raise ValidationError("notificationId", "missing")
                 return respond(200, {"pushes": table.of_notification(notification_id)})
+            if request.method == "POST" and request.path == "/disclosure":
+                return self.disclosure(table, request.json(), request.request_id)
+            if request.method == "GET" and request.path == "/disclosures":
+                record_id = request.query.get("recordId", "")
+                if not record_id:
+                    raise ValidationError("recordId", "missing")
+                return respond(200, {"records": table.of_notification(record_id, DISCLOSURE)})
             if request.method == "GET" and request.path == "/stats":
                 since = request.query_int("sinceMs", 0)
                 return respond(200, latency_stats(table.latencies_since(since)))
@@ -64,4 +73,22 @@ class SubscriptionMock:
         latency = received - first_seen
         table.put(notification_id, request_id, received, latency, body, expires_at(received, ttl_days))
         self.logger.info("push received", notificationId=notification_id, latencyMs=latency)
+        return respond(200, {"ok": True})
+
+    def disclosure(self, table: PushesTable, body: object, request_id: str) -> dict[str, Any]:
+        """One disclosure record (the authority's format, functions/disclosure): stored under its
+        `recordId` with kind "disclosure" (never counted as a push), answered 200."""
+        if not isinstance(body, dict):
+            raise ValidationError("body", "must be a JSON object")
+        record_id, first_seen = body.get("recordId"), body.get("firstSeenMs")
+        if not isinstance(record_id, str) or not record_id:
+            raise ValidationError("recordId", "must be a non-empty string")
+        if isinstance(first_seen, bool) or not isinstance(first_seen, int):
+            raise ValidationError("firstSeenMs", f"must be an integer, got {first_seen!r}")
+        received = self.clock()
+        ttl_days = env_int("PUSH_TTL_DAYS", PUSH_TTL_DAYS)
+        latency = received - first_seen
+        expires = expires_at(received, ttl_days)
+        table.put(record_id, request_id, received, latency, body, expires, kind=DISCLOSURE)
+        self.logger.info("disclosure received", recordId=record_id, latencyMs=latency)
         return respond(200, {"ok": True})

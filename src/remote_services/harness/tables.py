@@ -4,7 +4,8 @@ broker-call counter) and PushesTable (the pushes the subscription mock received)
 HarnessTable: pk ``vin``; ``behaviour`` (JSON text, written by the runner), ``caseId``, ``expiresAt``,
 ``brokerCalls`` (N, ADDed atomically by the broker mock).
 PushesTable: pk ``notificationId``, sk ``<receivedMs, 13 digits>#<requestId>``; ``receivedMs``,
-``latencyMs``, ``body`` (the push as received, a map), ``expiresAt``.
+``latencyMs``, ``body`` (the push as received, a map), ``expiresAt``; a disclosure record has pk = its
+``recordId`` and ``kind`` "disclosure" (a push has no ``kind``).
 """
 
 from __future__ import annotations
@@ -83,8 +84,9 @@ class PushesTable:
         latency_ms: int,
         body: dict[str, Any],
         expires: int,
+        kind: str | None = None,
     ) -> None:
-        item = {
+        item: dict[str, Any] = {
             "notificationId": notification_id,
             "sk": f"{received_ms:013d}#{request_id}",
             "receivedMs": received_ms,
@@ -92,11 +94,14 @@ class PushesTable:
             "body": body,
             "expiresAt": expires,
         }
+        if kind is not None:
+            item["kind"] = kind
         self.dynamodb.call("PutItem", {"TableName": self.name, "Item": to_item(item)})
 
-    def of_notification(self, notification_id: str) -> list[dict[str, Any]]:
-        """The pushes of one event, in arrival order."""
-        return _all_pages(
+    def of_notification(self, notification_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """The pushes of one event (or, with `kind`, the records of that kind under that id), in
+        arrival order."""
+        items = _all_pages(
             self.dynamodb,
             "Query",
             {
@@ -104,19 +109,23 @@ class PushesTable:
                 "ConsistentRead": True,
                 "KeyConditionExpression": "notificationId = :n",
                 "ExpressionAttributeValues": {":n": serialize(notification_id)},
-                "ProjectionExpression": "receivedMs, latencyMs, body",
+                "ProjectionExpression": "receivedMs, latencyMs, body, #k",
+                "ExpressionAttributeNames": {"#k": "kind"},
             },
         )
+        return [{k: v for k, v in item.items() if k != "kind"} for item in items if item.get("kind") == kind]
 
     def latencies_since(self, since_ms: int) -> list[int]:
-        """`latencyMs` of every push received at or after `since_ms` (a Scan: a test table is small)."""
+        """`latencyMs` of every push (not a disclosure record) received at or after `since_ms` (a Scan: a
+        test table is small)."""
         items = _all_pages(
             self.dynamodb,
             "Scan",
             {
                 "TableName": self.name,
                 "ConsistentRead": True,
-                "FilterExpression": "receivedMs >= :s",
+                "FilterExpression": "receivedMs >= :s AND attribute_not_exists(#k)",
+                "ExpressionAttributeNames": {"#k": "kind"},
                 "ExpressionAttributeValues": {":s": serialize(since_ms)},
                 "ProjectionExpression": "latencyMs",
             },

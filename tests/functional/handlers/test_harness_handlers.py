@@ -116,3 +116,39 @@ def test_harness_relay(cloud: Cloud, harness: dict[str, str], monkeypatch: pytes
     result = harness_relay(bad, Context())
     assert result["batchItemFailures"] == []  # poison is parked in the DLQ, not retried
     assert len(cloud.parked()) == 1
+
+
+def _url_event(
+    sample: Path, method: str, path: str, query: dict[str, str], body: Any = None
+) -> dict[str, Any]:
+    """The sample Function URL event with another route (and body)."""
+    event: dict[str, Any] = load(sample)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    event["queryStringParameters"] = query
+    event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    event["body"] = None if body is None else json.dumps(body)
+    return event
+
+
+def test_subscription_mock_records_disclosures_apart_from_pushes(
+    cloud: Cloud, harness: dict[str, str]
+) -> None:
+    """The disclosure authority's stand-in (DISCLOSURE_URL under the harness): each record stored under
+    its recordId, read back by recordId, never counted as a push."""
+    sample = EVENTS_DIR / "subscription_mock" / "push-executed.json"
+    record_id = f"{eid(5)}#EXECUTED"
+    record = {"recordId": record_id, "eventId": eid(5), "status": "EXECUTED", "firstSeenMs": 1}
+    for _ in range(2):  # a retried POST: recorded twice under the same recordId
+        answer = subscription_mock(_url_event(sample, "POST", "/disclosure", {}, record), Context())
+        assert answer["statusCode"] == 200, answer
+    bad = subscription_mock(_url_event(sample, "POST", "/disclosure", {}, {"firstSeenMs": 1}), Context())
+    assert bad["statusCode"] == 400
+    get = _url_event(sample, "GET", "/disclosures", {"recordId": record_id})
+    records = json.loads(subscription_mock(get, Context())["body"])["records"]
+    assert [r["body"] for r in records] == [record, record]
+    pushes = _url_event(sample, "GET", "/pushes", {"notificationId": record_id})
+    assert json.loads(subscription_mock(pushes, Context())["body"])["pushes"] == []
+    stats = _url_event(sample, "GET", "/stats", {"sinceMs": "0"})
+    assert json.loads(subscription_mock(stats, Context())["body"])["count"] == 0

@@ -197,6 +197,7 @@ def test_environment_variables_of_the_contract() -> None:
         # the test harness (DeployTestHarness): the mocks' tables and queues, SigV4 to the mocks
         "BROKER_AUTH",
         "SUBSCRIBER_AUTH",
+        "DISCLOSURE_AUTH",
         "HARNESS_TABLE",
         "PUSHES_TABLE",
         "REGISTRY_TABLE",
@@ -335,14 +336,21 @@ def test_the_test_harness_is_all_behind_its_condition_and_off_by_default() -> No
         assert RESOURCES[lid]["Properties"]["AuthType"] == "AWS_IAM"
 
 
-def test_with_the_harness_the_connector_and_distributor_sign_their_calls_to_the_mocks() -> None:
+def test_with_the_harness_the_connector_distributor_and_disclosure_sign_their_calls_to_the_mocks() -> None:
     calls = {
         "VehicleConnectorFunction": ("BROKER", "BrokerMockFunctionUrl", "publish", "broker-mock"),
         "DistributorFunction": ("SUBSCRIBER", "SubscriptionMockFunctionUrl", "push", "subscription-mock"),
+        "DisclosureFunction": (
+            "DISCLOSURE",
+            "SubscriptionMockFunctionUrl",
+            "disclosure",
+            "subscription-mock",
+        ),
     }
+    params = {"BROKER": "BrokerUrl", "SUBSCRIBER": "SubscriberUrl", "DISCLOSURE": "DisclosureUrl"}
     for lid, (var, url, path, name) in calls.items():
         env = FUNCTIONS[lid]["Properties"]["Environment"]["Variables"]
-        param = "BrokerUrl" if var == "BROKER" else "SubscriberUrl"
+        param = params[var]
         assert env[f"{var}_URL"] == {
             "Fn::If": ["DeployHarness", {"Fn::Sub": f"${{{url}.FunctionUrl}}{path}"}, {"Ref": param}]
         }
