@@ -31,16 +31,19 @@ def state_of(items: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def history_of(items: list[dict[str, Any]]) -> list[str]:
-    """The statuses of the event's history entries in time order, as GET returns them: once the
-    event is final, the history ends with its final status (later H# items are audit only)."""
+    """The statuses of the event's history entries in time order, as GET returns them: the history
+    ends with STATE's status (its H# item may not be written yet: STATE is written first); once the
+    event is final, later H# items are audit only."""
     state = state_of(items)
     end = int(state["updatedMs"]) if state and state.get("status") in ("EXECUTED", "FAILED") else None
+    current = (int(state["updatedMs"]), str(state["status"])) if state and "updatedMs" in state else None
     entries = [i for i in items if str(i.get("sk", "")).startswith(HISTORY_PREFIX)]
     hist = sorted(
         (i for i in entries if end is None or int(i.get("updatedMs", 0)) <= end),
         key=lambda i: (int(i.get("updatedMs", 0)), RANKS.get(str(i.get("status")), 9)),
     )
-    return [str(i["status"]) for i in hist]
+    statuses = [str(i["status"]) for i in hist if (int(i.get("updatedMs", 0)), str(i["status"])) != current]
+    return [*statuses, current[1]] if current else statuses
 
 
 def plain(item: Mapping[str, Any]) -> dict[str, Any]:

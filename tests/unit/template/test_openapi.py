@@ -202,8 +202,8 @@ def test_get_history_ends_with_the_final_status() -> None:
     _, body = get_response(items)
     assert [h["status"] for h in body["history"]] == ["CREATED", "PENDING", "EXECUTED"]
     running = _state(status={"S": "RUNNING"}, updatedMs={"N": str(t0 + 900)})
-    _, body = get_response([*items[:4], running])  # not final yet: everything so far
-    assert [h["status"] for h in body["history"]] == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
+    _, body = get_response([*items[:3], running])  # not final yet: everything so far
+    assert [h["status"] for h in body["history"]] == ["CREATED", "PENDING", "RUNNING"]
 
 
 def test_get_history_ends_with_the_final_status_when_a_report_has_the_same_millisecond() -> None:
@@ -220,6 +220,21 @@ def test_get_history_ends_with_the_final_status_when_a_report_has_the_same_milli
         assert code == 200
         assert [h["status"] for h in body["history"]] == ["CREATED", "PENDING", "RUNNING", final]
         assert [h["updatedMs"] for h in body["history"]] == [t0, t0 + 1, t0 + 5, t0 + 5]
+
+
+def test_get_history_ends_with_the_current_status_before_its_history_item_is_written() -> None:
+    """STATE is written by the decider before it publishes; the persister writes the H# item later.
+    Meanwhile GET already agrees with itself: the history ends with STATE's status."""
+    t0 = 1764000000000
+    items = [_history(t0, "CREATED"), _history(t0 + 1, "PENDING"), _history(t0 + 4, "RUNNING")]
+    final = _state(status={"S": "EXECUTED"}, updatedMs={"N": str(t0 + 9)})
+    code, body = get_response([*items, final])
+    assert code == 200 and body["status"] == "EXECUTED"
+    assert body["history"][-1] == {"status": "EXECUTED", "updatedMs": t0 + 9}
+    assert [h["status"] for h in body["history"]] == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
+    running = _state(status={"S": "RUNNING"}, updatedMs={"N": str(t0 + 4)})
+    code, body = get_response([*items[:2], running])
+    assert [h["status"] for h in body["history"]] == ["CREATED", "PENDING", "RUNNING"]
 
 
 def test_get_answers_404_for_unknown_or_foreign_vin_and_403_for_another_owner() -> None:
