@@ -21,7 +21,7 @@ from typing import Any
 
 from remote_services.outgoing import BROKER_ATTEMPTS, BROKER_TIMEOUT_S
 from remote_services.status import FailureReason, Status
-from simulator.scenario.resolve import CaseFault, window_ms
+from simulator.scenario.resolve import TIMEOUT_SLACK_MS, CaseFault, window_ms
 
 MARGIN_MS = 2_000  # a report this close to its deadline could land on either side
 ORDER_GAP_MS = 1_000  # SQS delays are whole seconds: closer messages may arrive in either order
@@ -116,15 +116,16 @@ def command_outcome(service_type: str, behaviour: Mapping[str, Any]) -> Outcome:
         certain = second_lo - first_hi >= ORDER_GAP_MS
     else:
         certain = True
+    slack = TIMEOUT_SLACK_MS
     if ack_first:
-        if not _side((pending, pending), a_lo, a_hi, "ack"):
-            return Outcome(202, *timeout, (C, P, Status.FAILED), 1, pending)
-        if done_on and _side((a_lo + running, a_hi + running), d_lo, d_hi, "done"):
+        if not _side((pending, pending + slack), a_lo, a_hi, "ack"):
+            return Outcome(202, *timeout, (C, P, Status.FAILED), 1, pending + slack)
+        if done_on and _side((a_lo + running, a_hi + running + slack), d_lo, d_hi, "done"):
             return Outcome(202, final, reason, (C, P, R, final) if certain else None, 1, d_hi)
-        return Outcome(202, *timeout, (C, P, R, Status.FAILED), 1, a_hi + running)
-    if done_on and _side((pending, pending), d_lo, d_hi, "done"):  # no ack, or the done first
+        return Outcome(202, *timeout, (C, P, R, Status.FAILED), 1, a_hi + running + slack)
+    if done_on and _side((pending, pending + slack), d_lo, d_hi, "done"):  # no ack, or the done first
         return Outcome(202, final, reason, (C, P, final) if certain else None, 1, d_hi)
-    return Outcome(202, *timeout, (C, P, Status.FAILED), 1, pending)
+    return Outcome(202, *timeout, (C, P, Status.FAILED), 1, pending + slack)
 
 
 def raised_outcome(raise_events: tuple[dict[str, Any], ...]) -> Outcome:

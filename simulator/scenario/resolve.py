@@ -13,6 +13,9 @@ from remote_services.outgoing import BROKER_TIMEOUT_S
 from remote_services.status import FAILURE_REASONS, FailureReason, Status
 from remote_services.vehicles import GENERATIONS, encode_vehicle_message
 
+# The lifecycle checker decides TIMEOUT at the deadline, or up to this much later while our own queues
+# hold messages (template: LIFECYCLE_MAX_SLACK_MS): a report in that window may still be applied.
+TIMEOUT_SLACK_MS = 30_000
 SYMBOL_OFFSET_MS = 3_000  # "after-timeout" / "before-timeout": this far past / before the deadline
 DEFAULT_VEHICLE_REASON = FailureReason.REJECTED_BY_VEHICLE
 
@@ -70,8 +73,8 @@ def _delay(raw: Any, default: int, symbol_base: tuple[int, int] | None, jitter: 
     if symbol_base is None:
         raise CaseFault(field, f"{raw!r} needs a status with a deadline")
     start, window = symbol_base
-    if raw == "after-timeout":
-        return start + window + SYMBOL_OFFSET_MS
+    if raw == "after-timeout":  # past the latest TIMEOUT decision (the checker's slack included)
+        return start + window + TIMEOUT_SLACK_MS + SYMBOL_OFFSET_MS
     value = start + window - SYMBOL_OFFSET_MS - jitter
     if value < 0:
         raise CaseFault(field, f"before-timeout resolves to {value} ms (a window of {window} ms)")

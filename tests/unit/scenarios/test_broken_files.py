@@ -105,8 +105,8 @@ def test_a_matrix_case_that_one_combination_contradicts_names_that_combination(t
     text = GOOD.replace(
         "    generation: G2\n",
         "    matrix:\n      generation: [G1, G2]\n      timing:\n"
-        "        fast: {vehicle: {ack: {delayMs: 100}}}\n        slow: {vehicle: {ack: {delayMs: 13000}, "
-        "done: {delayMs: 14000}}}\n",
+        "        fast: {vehicle: {ack: {delayMs: 100}}}\n        slow: {vehicle: {ack: {delayMs: 45000}, "
+        "done: {delayMs: 46000}}}\n",  # past the PENDING deadline and the checker's slack: a TIMEOUT
     )
     path = tmp_path / "m.yaml"
     path.write_text(text, encoding="utf-8")

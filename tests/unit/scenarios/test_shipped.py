@@ -7,6 +7,7 @@ import json
 from remote_services import catalog
 from remote_services.vehicles import GENERATIONS
 from simulator.scenario import SCENARIOS_DIR, Case, load, load_dir, scenario_files
+from simulator.scenario.resolve import TIMEOUT_SLACK_MS
 
 
 def app_types() -> set[str]:
@@ -33,10 +34,12 @@ def test_the_hand_written_suite_covers_every_app_service_on_both_generations_and
 
 def test_the_hand_written_suite_has_few_slow_cases() -> None:
     cases = load_dir(SCENARIOS_DIR)
-    slow = [c for c in cases if c.timeout_s > 30]
+    # A TIMEOUT is decided at the deadline, or up to the checker's 30 s slack later under load: the
+    # runner's wait bound covers that; the case ends as soon as the final status is there.
+    slow = [c for c in cases if c.timeout_s > 60]
     assert len(slow) <= 3, [c.id for c in slow]
     assert sum(c.expect.reason == "TIMEOUT" for c in cases) <= 8
-    assert max(c.timeout_s for c in cases) <= 60
+    assert max(c.timeout_s for c in cases) <= 90
 
 
 def test_the_hand_written_suite_expects_what_the_api_answers_for_each_refusal() -> None:
@@ -62,7 +65,8 @@ def test_the_matrix_expands_to_more_than_a_thousand_unique_cases() -> None:
 def test_a_case_carries_the_behaviour_record_fully_resolved() -> None:
     case = next(c for c in load_dir(SCENARIOS_DIR) if c.id == "commands/horn-blow-ack-after-the-timeout")
     pending = catalog.expected_ms("HORN_BLOW", "PENDING")
-    assert case.behaviour["vehicle"]["ack"] == {"send": True, "delayMs": pending + 3000, "jitterMs": 0}
+    after = pending + TIMEOUT_SLACK_MS + 3000  # past the deadline and the checker's slack
+    assert case.behaviour["vehicle"]["ack"] == {"send": True, "delayMs": after, "jitterMs": 0}
     assert set(case.behaviour) == {"vehicle", "broker"}
     assert json.loads(json.dumps(case.behaviour)) == case.behaviour  # plain JSON: numbers, no symbols
     assert case.expect.history == ("CREATED", "PENDING", "FAILED")
@@ -75,6 +79,6 @@ def test_matrix_ids_name_their_axis_values() -> None:
     climate = next(c for c in cases if c.id == "matrix/command[CLIMATE_START,G2,ack-after-timeout,late]")
     assert (
         climate.behaviour["vehicle"]["ack"]["delayMs"]
-        == catalog.expected_ms("CLIMATE_START", "PENDING") + 3000
+        == catalog.expected_ms("CLIMATE_START", "PENDING") + TIMEOUT_SLACK_MS + 3000
     )
     assert climate.parameters == {"targetTemperatureC": 20.5, "durationMin": 10}
