@@ -43,7 +43,7 @@ class CaseResult:
     push_latency_ms: float | None = None  # first seen at the API -> pushed (the subscription mock's record)
     duration_s: float = 0.0
     reasons: list[str] = field(default_factory=list)
-
+    in_flight: bool = False  # a command of this case had not ended when the case did
     @property
     def passed(self) -> bool:
         return not self.reasons
@@ -104,7 +104,10 @@ def run_case(target: Target, case: Case, pool: VehiclePool) -> CaseResult:
                 target.harness.restore(vehicle.vin, before)
         except Exception as exc:
             result.reasons.append(f"restoring the behaviour: {type(exc).__name__}: {exc}")
-        pool.give_back(vehicle)
+        if result.in_flight:
+            pool.retire(vehicle)
+        else:
+            pool.give_back(vehicle)
         result.duration_s = round(time.monotonic() - started, 3)
     return result
 
@@ -132,8 +135,8 @@ def _run_command(target: Target, case: Case, vehicle: Vehicle, result: CaseResul
     try:
         _command(target, case, vehicle, result, caller_token, token, headers)
     finally:
-        if busy_id:  # the vehicle is free again only once the first command has ended
-            _follow(target, token, vehicle.vin, busy_id, case.timeout_s)
+        if busy_id and _follow(target, token, vehicle.vin, busy_id, case.timeout_s) is None:
+            result.in_flight = True  # the vehicle is free again only once the first command has ended
 
 
 def _command(target: Target, case: Case, vehicle: Vehicle, result: CaseResult, caller_token: str,
@@ -159,6 +162,7 @@ def _command(target: Target, case: Case, vehicle: Vehicle, result: CaseResult, c
     final = _follow(target, owner_token, vehicle.vin, result.event_id, case.timeout_s)
     if final is None:
         result.reasons.append(f"no final status within {case.timeout_s:.0f} s")
+        result.in_flight = True
         return
     result.end_to_end_ms = round((time.monotonic() - accepted_at) * 1000, 1)
     result.final_status = final.get("status")

@@ -26,6 +26,7 @@ class VehiclePool:
     def __init__(self, vehicles: list[Vehicle]) -> None:
         self._vehicles = list(vehicles)
         self._busy: set[str] = set()
+        self.retired: list[str] = []
         self._cond = threading.Condition()
 
     def _fits(self, vehicle: Vehicle, generation: str, capability: str | None, pattern: str | None) -> bool:
@@ -62,3 +63,10 @@ class VehiclePool:
         with self._cond:
             self._busy.discard(vehicle.vin)
             self._cond.notify_all()
+
+    def retire(self, vehicle: Vehicle) -> None:
+        """Never hand `vehicle` out again: a command of it is still in flight (the API would refuse
+        the next case's command with 409, a failure that is not that case's)."""
+        with self._cond:
+            self._busy.add(vehicle.vin)
+            self.retired.append(vehicle.vin)

@@ -44,3 +44,11 @@ def test_a_vehicle_given_back_wakes_a_waiting_case() -> None:
     pool.give_back(held)
     waiter.join(timeout=5)
     assert got == [G2]
+
+
+def test_a_retired_vehicle_is_never_handed_out_again() -> None:
+    pool = VehiclePool([G2])
+    pool.retire(pool.take("G2", "HORN_BLOW", None))
+    assert pool.retired == [G2.vin]
+    with pytest.raises(NoVehicle, match="busy"):
+        pool.take("G2", "HORN_BLOW", None, timeout_s=0.1)
