@@ -67,6 +67,19 @@ class LocalCloudError(RuntimeError):
     """The local cloud could not start (missing build, provisioning failure, ...)."""
 
 
+def _plain_numbers(value: Any) -> Any:
+    """DynamoDB's Decimals as int (or float), in nested maps and lists too: plain JSON."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_numbers(v) for v in value]
+    return value
+
+
 def _stderr_progress(msg: str) -> None:
     print(f"[localcloud] {msg}", file=sys.stderr, flush=True)
 
@@ -357,13 +370,15 @@ class LocalCloud:
 
     def pushes(self, event_id: str) -> list[dict[str, Any]]:
         """The pushes the subscription mock received for one event, in arrival order: each
-        ``{"receivedMs", "latencyMs", "body"}`` (``body``: the push as the subscriber got it)."""
-        status, answer = self.call_url(
-            "SubscriptionMockFunctionUrl", "GET", f"/pushes?notificationId={quote(event_id)}"
+        ``{"receivedMs", "latencyMs", "body"}`` (``body``: the push as the subscriber got it). Read
+        from PushesTable itself: it answers while a test holds or throttles the mock."""
+        return self._pushes_table(
+            {
+                "KeyConditionExpression": "notificationId = :n",
+                "ExpressionAttributeValues": {":n": {"S": event_id}},
+            },
+            "query",
         )
-        if status != 200:
-            raise LocalCloudError(f"GET /pushes answered {status}: {answer}")
-        return list(answer["pushes"])
 
     def disclosures(self, record_id: str) -> list[dict[str, Any]]:
         """The disclosure records the subscription mock received under one ``recordId``."""
@@ -376,23 +391,34 @@ class LocalCloud:
 
     def all_pushes(self, since_ms: int = 0) -> list[dict[str, Any]]:
         """Every push received since `since_ms` (a Scan of PushesTable), in arrival order."""
+        return self._pushes_table(
+            {
+                "FilterExpression": "receivedMs >= :t",
+                "ExpressionAttributeValues": {":t": {"N": str(since_ms)}},
+            },
+            "scan",
+        )
+
+    def _pushes_table(self, request: dict[str, Any], operation: str) -> list[dict[str, Any]]:
         from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped, unused-ignore]
 
         plain, items = TypeDeserializer(), []
         kwargs: dict[str, Any] = {
             "TableName": self.physical("PushesTable"),
-            "FilterExpression": "receivedMs >= :t AND attribute_not_exists(#k)",
-            "ExpressionAttributeNames": {"#k": "kind"},
-            "ExpressionAttributeValues": {":t": {"N": str(since_ms)}},
             "ConsistentRead": True,
+            **request,
         }
         while True:
-            page = self.client("dynamodb").scan(**kwargs)
-            items += [{k: plain.deserialize(v) for k, v in raw.items()} for raw in page.get("Items", [])]
+            page = getattr(self.client("dynamodb"), operation)(**kwargs)
+            items += [
+                {k: _plain_numbers(plain.deserialize(v)) for k, v in raw.items()}
+                for raw in page.get("Items", [])
+            ]
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return sorted(items, key=lambda item: (int(item["receivedMs"]), str(item["sk"])))
+        pushes = [item for item in items if "kind" not in item]  # a disclosure record has a kind
+        return sorted(pushes, key=lambda item: str(item["sk"]))
 
     def _start_event_sources(self) -> None:
         assert self.resources is not None

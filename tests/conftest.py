@@ -1,4 +1,6 @@
-"""Shared fixtures: `cloud`, ONE LocalCloud for the whole session (built artifacts, time scale 0.5).
+"""Shared fixtures: `cloud`, ONE LocalCloud for the whole session (built artifacts, production
+expected times, the deployed test harness: docs/test-harness.md), and `target`, the scenario runner's
+view of it (`simulator.runner.targets.local_target`) for the cases driven through the runner.
 
 The build used: `.aws-sam/build` when it is up to date (CI builds it natively before pytest);
 otherwise a CPython build (NATIVE=0) made once into `.localcloud/build`. Set LOCALCLOUD_BUILD_DIR
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from localcloud.cloud import LocalCloud
+from simulator.runner.targets import Target, local_target
 
 # the shared moto fixture (`moto_server`) for every suite
 pytest_plugins = ["tests.support.moto"]
@@ -46,6 +49,11 @@ def cloud() -> Iterator[LocalCloud]:
         time_scale=TIME_SCALE,
         state_dir=ROOT / ".localcloud" / "e2e",
         progress=None,
-        harness=False,  # the e2e and fault suites still drive the in-process mocks
     ) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def target(cloud: LocalCloud) -> Target:
+    """The session's cloud as the scenario runner sees it (over HTTP, as `python -m simulator run`)."""
+    return local_target(cloud.info(), cloud.fleet)

@@ -1,4 +1,6 @@
-"""End to end through the local cloud's HTTP API, results read back from its DynamoDB and the subscriber."""
+"""End to end through the local cloud's HTTP API, results read back from its DynamoDB and the test
+harness's subscription mock (PushesTable). The vehicles answer as the fleet's scenario files say
+(seeded in HarnessTable); a test that is a scenario case runs it through the scenario runner."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from localcloud.demo import call_api, request_service
-from simulator.subscriber import Push
+from simulator.runner.targets import Target
+from tests.support.scenarios import run_scenario
 
 pytestmark = pytest.mark.e2e
 
 FINAL_TIMEOUT_S = 60.0
 SETTLE_S = 1.5  # after the final push: time for a (wrong) second push to show up
+DONE = {"send": True, "jitterMs": 0, "result": "EXECUTED", "reason": None}
 
 
 def accepted(res: Any) -> str:
@@ -24,17 +28,28 @@ def accepted(res: Any) -> str:
     return str(res.body["eventId"])
 
 
-def pushes_after_settle(cloud: LocalCloud, event_id: str) -> list[Push]:
-    first = cloud.subscriber.wait_for(
-        lambda p: p.body.get("notificationId") == event_id, timeout=FINAL_TIMEOUT_S
-    )
-    assert first is not None, f"no push for {event_id}"
+def pushes_after_settle(cloud: LocalCloud, event_id: str) -> list[dict[str, Any]]:
+    """The event's pushes (each {"receivedMs", "latencyMs", "body"}) once one came, after a settle."""
+    deadline = time.monotonic() + FINAL_TIMEOUT_S
+    while not cloud.pushes(event_id):
+        assert time.monotonic() < deadline, f"no push for {event_id}"
+        time.sleep(0.1)
     time.sleep(SETTLE_S)
-    return cloud.subscriber.for_event(event_id)
+    return cloud.pushes(event_id)
 
 
 def test_horn_blow_executes_with_full_history_and_one_push(cloud: LocalCloud) -> None:
     vin = "WVWZZZ1JZXW000001"
+    # the fleet's immediate car, its done 1 s after the ack: reports due at the same moment reach the
+    # pipeline in no certain order (the broker mock's SQS delays are whole seconds)
+    cloud.behave(vin, {"vehicle": {"ack": {"delayMs": 0}, "done": {"delayMs": 1000}}}, case_id="e2e")
+    try:
+        horn_blow(cloud, vin)
+    finally:
+        cloud.behave(vin, None)
+
+
+def horn_blow(cloud: LocalCloud, vin: str) -> None:
     eid = accepted(request_service(cloud, "alice", vin, "HORN_BLOW", {"durationS": 2}))
     state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
     assert state is not None and state["status"] == "EXECUTED", state
@@ -42,7 +57,7 @@ def test_horn_blow_executes_with_full_history_and_one_push(cloud: LocalCloud) ->
     # the ack may be processed after the final report (it is then recorded, but stale): order by time
     assert cloud.history(eid) == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
     assert len(pushes) == 1
-    body = pushes[0].body
+    body = pushes[0]["body"]
     assert body["result"] == "EXECUTED" and body["vin"] == vin and body["service"] == "HORN_BLOW"
     assert body["source"] == "APP" and body["firstSeenMs"] == state["firstSeenMs"]
     got = call_api(cloud.api_url, "GET", f"/v1/vehicles/{vin}/services/{eid}", cloud.token("alice"))
@@ -51,14 +66,14 @@ def test_horn_blow_executes_with_full_history_and_one_push(cloud: LocalCloud) ->
     assert [h["status"] for h in got.body["history"]] == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
 
 
-def test_g1_light_flash_executes(cloud: LocalCloud) -> None:
-    eid = accepted(request_service(cloud, "alice", "WVWZZZ1JZXW000002", "LIGHT_FLASH"))
-    state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
-    assert state is not None and state["status"] == "EXECUTED"
+def test_g1_light_flash_executes(target: Target) -> None:
+    result = run_scenario(target, "fleet-immediate/vin-000002-light-flash")
+    assert (result.vin, result.final_status) == ("WVWZZZ1JZXW000002", "EXECUTED")
 
 
 def test_busy_vehicle_gets_409_then_accepts_after_the_final_state(cloud: LocalCloud) -> None:
     vin = "WVWZZZ1JZXW000010"  # answers late: the first command stays in flight for a while
+    since_ms = int(time.time() * 1000)
     first = accepted(request_service(cloud, "alice", vin, "DOOR_LOCK"))
     second = request_service(cloud, "alice", vin, "HORN_BLOW")
     assert second.status == 409, second.body
@@ -74,7 +89,8 @@ def test_busy_vehicle_gets_409_then_accepts_after_the_final_state(cloud: LocalCl
     assert cloud.wait_final(eid, FINAL_TIMEOUT_S) is not None
     pushes_after_settle(cloud, eid)
     # the caller of the refused request had its 409: the app gets no FAILED push for it
-    assert not [p for p in cloud.subscriber.pushes if p.body.get("vin") == vin and p.body.get("reason")]
+    pushed = cloud.all_pushes(since_ms)
+    assert not [p for p in pushed if p["body"].get("vin") == vin and p["body"].get("reason")]
 
 
 def test_a_vin_in_lower_case_or_padded_is_the_same_vehicle(cloud: LocalCloud) -> None:
@@ -93,30 +109,36 @@ def test_a_vin_in_lower_case_or_padded_is_the_same_vehicle(cloud: LocalCloud) ->
     assert got.status == 200 and got.body["vin"] == vin, got.body
 
 
-def test_silent_car_times_out(cloud: LocalCloud) -> None:
-    eid = accepted(request_service(cloud, "alice", "WVWZZZ1JZXW000003", "HORN_BLOW"))
-    state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
-    assert state is not None
-    assert (state["status"], state.get("failureReason")) == ("FAILED", "TIMEOUT")
-    pushes = pushes_after_settle(cloud, eid)
-    assert [(p.body["result"], p.body.get("reason")) for p in pushes] == [("FAILED", "TIMEOUT")]
+def test_silent_car_times_out(cloud: LocalCloud, target: Target) -> None:
+    result = run_scenario(target, "fleet-silent/vin-000003-horn-blow")  # FAILED/TIMEOUT, one push
+    assert (result.final_status, result.failure_reason) == ("FAILED", "TIMEOUT")
+    pushes = pushes_after_settle(cloud, result.event_id)
+    assert [(p["body"]["result"], p["body"].get("reason")) for p in pushes] == [("FAILED", "TIMEOUT")]
 
 
-def test_rejecting_car_fails_with_reason(cloud: LocalCloud) -> None:
-    eid = accepted(request_service(cloud, "bob", "WVWZZZ1JZXW000005", "HORN_BLOW"))
-    state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
-    assert state is not None
-    assert (state["status"], state.get("failureReason")) == ("FAILED", "REJECTED_BY_VEHICLE")
+def test_rejecting_car_fails_with_reason(target: Target) -> None:
+    result = run_scenario(target, "fleet-reject/vin-000005-horn-blow")
+    assert (result.final_status, result.failure_reason) == ("FAILED", "REJECTED_BY_VEHICLE")
 
 
-def test_duplicate_and_out_of_order_messages_give_one_final_push(cloud: LocalCloud) -> None:
-    dup = accepted(request_service(cloud, "bob", "WVWZZZ1JZXW000006", "HORN_BLOW"))
-    ooo = accepted(request_service(cloud, "bob", "WVWZZZ1JZXW000007", "HORN_BLOW"))
-    for eid in (dup, ooo):
-        state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
-        assert state is not None and state["status"] == "EXECUTED"
+def test_duplicate_and_out_of_order_messages_give_one_final_push(cloud: LocalCloud, target: Target) -> None:
+    # the fleet's cases with the done 1 s after the ack (the broker mock's SQS delays are whole seconds:
+    # reports due at the same moment reach the pipeline in no certain order), so the history is certain
+    ack_now = {"ack": {"send": True, "delayMs": 0, "jitterMs": 0}}
+    dup = run_scenario(  # EXECUTED, one push
+        target,
+        "fleet-duplicate/vin-000006-horn-blow",
+        vehicle={**ack_now, "done": {**DONE, "delayMs": 1000}},
+        history=("CREATED", "PENDING", "RUNNING", "EXECUTED"),
+    ).event_id
+    ooo = run_scenario(  # done-first: the done at the ack's 0 ms, the ack at the done's 1000 ms
+        target,
+        "fleet-out-of-order/vin-000007-horn-blow",
+        vehicle={**ack_now, "done": {**DONE, "delayMs": 1000}},
+        history=("CREATED", "PENDING", "EXECUTED"),
+    ).event_id
     assert len(pushes_after_settle(cloud, dup)) == 1
-    assert len(cloud.subscriber.for_event(ooo)) == 1
+    assert len(cloud.pushes(ooo)) == 1
     # the ack after the done is late: kept for audit (a LATE# item, or an H# item after the final one
     # if the pipe read it first), not in the history GET returns
     assert cloud.history(ooo) == ["CREATED", "PENDING", "EXECUTED"]
@@ -131,15 +153,22 @@ def test_duplicate_and_out_of_order_messages_give_one_final_push(cloud: LocalClo
 
 def test_theft_alarm_reaches_the_subscriber(cloud: LocalCloud) -> None:
     vin = "WVWZZZ1JZXW000009"
-    before = {id(p) for p in cloud.subscriber.pushes}
-    cloud.simulator.raise_event(vin, "THEFT_ALARM")
-    push = cloud.subscriber.wait_for(
-        lambda p: id(p) not in before and p.body.get("service") == "THEFT_ALARM" and p.body.get("vin") == vin,
-        timeout=FINAL_TIMEOUT_S,
-    )
-    assert push is not None
-    assert push.body["result"] == "EXECUTED" and push.body["source"] == "VEHICLE"
-    state = cloud.wait_final(str(push.body["notificationId"]), 10)
+    since_ms = int(time.time() * 1000)
+    cloud.raise_event(vin, "THEFT_ALARM")  # through the broker mock's POST /raise
+    deadline = time.monotonic() + FINAL_TIMEOUT_S
+    while True:
+        alarms = [
+            p["body"]
+            for p in cloud.all_pushes(since_ms)
+            if p["body"].get("service") == "THEFT_ALARM" and p["body"].get("vin") == vin
+        ]
+        if alarms or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert alarms, "no theft alarm pushed"
+    push = alarms[0]
+    assert push["result"] == "EXECUTED" and push["source"] == "VEHICLE"
+    state = cloud.wait_final(str(push["notificationId"]), 10)
     assert state is not None and state["source"] == "VEHICLE"
 
 

@@ -9,11 +9,15 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from simulator.fleet import Vehicle
-from tests.faults.faults import bench_vehicles
+from tests.faults.faults import bench_vehicles, steady
 
 pytestmark = pytest.mark.faults
 
 
 @pytest.fixture(scope="session")
-def vehicles(cloud: LocalCloud) -> Iterator[Vehicle]:
-    return bench_vehicles(cloud)
+def vehicles(cloud: LocalCloud) -> Iterator[Iterator[Vehicle]]:
+    """The bench vehicles, one per use, answering as the suite's steady car (as seeded afterwards)."""
+    cars = bench_vehicles(cloud)
+    steady(cloud, cars)
+    yield iter(cars)
+    steady(cloud, cars, on=False)

@@ -2,8 +2,10 @@
 
 Faults act on the real parts of the running local cloud: SIGKILL or SIGSTOP of the functions'
 ``bootstrap`` processes, the SQS queues' own attributes (a short visibility timeout, so that a
-redelivery comes within the test), the broker and subscriber mocks (503s, answers held beyond the
-1 s client timeout), the vehicle simulator (behaviours, raw reports on the incoming queue).
+redelivery comes within the test), the test harness (docs/test-harness.md): a vehicle's behaviour
+record in HarnessTable (how the car answers; the broker mock's `error` / `slow` modes for that VIN),
+the subscription mock throttled (every call 429) or held (its instances SIGSTOPped), raw reports put
+on the incoming queue as the broker would.
 
 The check is always the promise of the design: the command reaches ONE true final state (STATE),
 the owner hears of it at least once and every push of the event carries the same notificationId,
@@ -13,7 +15,6 @@ and no message is lost (the history holds every status that was decided).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import signal
 import threading
@@ -21,32 +22,107 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from localcloud import fleet_seed
 from localcloud.cloud import LocalCloud
 from localcloud.demo import request_service
-from simulator.fleet import Behaviour, Vehicle
-from simulator.subscriber import Push
+from simulator.fleet import Vehicle
 
 FINAL_TIMEOUT_S = 90.0
 
 
-def bench_vehicles(cloud: LocalCloud) -> Iterator[Vehicle]:
+def bench_vehicles(cloud: LocalCloud) -> list[Vehicle]:
     """The generated bench vehicles from the END of the fleet (the e2e and bench runs take the start),
     each handed out once, so no two faults share a vehicle lock."""
     vehicles = [v for v in cloud.fleet.vehicles.values() if v.owner == "bench"]
-    return iter(reversed(vehicles))
+    return list(reversed(vehicles))
+
+
+def steady(cloud: LocalCloud, vehicles: list[Vehicle], on: bool = True) -> None:
+    """The vehicles answer as the suite's steady car (`on`), or as seeded again."""
+    records = {v.vin: ({"vehicle": STEADY} if on else cloud.behaviours[v.vin]) for v in vehicles}
+    fleet_seed.seed_behaviours(cloud.client("dynamodb"), cloud.physical("HarnessTable"), records)
+
+
+# The fault suite's car: it acks at once and is done 1 s later. The broker mock's SQS delays are whole
+# seconds: reports due at the same moment reach the pipeline in no certain order, and the faults check
+# the complete history (CREATED, PENDING, RUNNING, EXECUTED).
+STEADY: dict[str, Any] = {"ack": {"delayMs": 0}, "done": {"delayMs": 1000}}
+
+
+def behaviour(kind: str, ack_ms: int = 0, done_ms: int = 1000) -> dict[str, Any]:
+    """fleet.json's behaviours as behaviour records (simulator/scenarios/fleet-<kind>.yaml), on the
+    suite's steady timing; `late` and `out_of_order` with the delays given (whole seconds apart)."""
+    timing = {"ack": {"delayMs": ack_ms}, "done": {"delayMs": done_ms}}
+    kinds: dict[str, dict[str, Any]] = {
+        "immediate": STEADY,
+        "late": timing,
+        "silent": {"connected": False},
+        "reject": {**STEADY, "done": {"delayMs": 1000, "result": "FAILED", "reason": "REJECTED_BY_VEHICLE"}},
+        "duplicate": {**STEADY, "repeat": 2},
+        "out_of_order": {**timing, "order": "done-first"},  # the done at ack_ms, the ack at done_ms
+    }
+    return {"vehicle": kinds[kind]}
 
 
 @contextlib.contextmanager
 def behaving(
-    cloud: LocalCloud, vehicle: Vehicle, kind: str, ack_ms: int = 0, done_ms: int = 0
+    cloud: LocalCloud, vehicle: Vehicle, kind: str | dict[str, Any], ack_ms: int = 0, done_ms: int = 0
 ) -> Iterator[Vehicle]:
-    """The simulator plays `vehicle` with another behaviour (silent, late, duplicate, ...) meanwhile."""
-    changed = dataclasses.replace(vehicle, behaviour=Behaviour(kind=kind, ack_ms=ack_ms, done_ms=done_ms))
-    cloud.fleet.vehicles[vehicle.vin] = changed
+    """`vehicle` answers with another behaviour meanwhile (a kind of fleet.json: silent, late,
+    duplicate, ..., or a whole behaviour record, e.g. a broker mode), as seeded afterwards."""
+    record = behaviour(kind, ack_ms, done_ms) if isinstance(kind, str) else kind
+    cloud.behave(vehicle.vin, record, case_id="faults")
     try:
-        yield changed
+        yield vehicle
     finally:
-        cloud.fleet.vehicles[vehicle.vin] = vehicle
+        cloud.behave(vehicle.vin, None)
+
+
+def broker(mode: str, times: int, slow_ms: int = 0) -> dict[str, Any]:
+    """A behaviour record whose broker side misbehaves `times` calls (`error`: 503, `slow`: held
+    `slow_ms`, past the connector's 1 s timeout), then accepts; the car answers at once."""
+    return {"vehicle": STEADY, "broker": {"mode": mode, "times": times, "slowMs": slow_ms}}
+
+
+@contextlib.contextmanager
+def throttled(cloud: LocalCloud, function: str) -> Iterator[None]:
+    """Every invocation of `function` refused (reserved concurrency 0): its Function URL answers 429,
+    as a receiver that is down; the limit comes back afterwards."""
+    limit = cloud.host.set_concurrency(function, 0)
+    try:
+        yield
+    finally:
+        cloud.host.set_concurrency(function, limit)
+
+
+@contextlib.contextmanager
+def held(cloud: LocalCloud, function: str, seconds: float) -> Iterator[None]:
+    """`function`'s instances stopped for `seconds` from now (in the background): a call reaching it
+    meanwhile is held past its caller's timeout, then answered (as a slow receiver)."""
+    cloud.host.warm(function)
+    done = threading.Event()
+
+    def hold() -> None:
+        with paused(cloud, function):
+            done.wait(seconds)
+
+    thread = threading.Thread(target=hold, name=f"held-{function}", daemon=True)
+    thread.start()
+    time.sleep(0.2)  # stopped before the test goes on
+    try:
+        yield
+    finally:
+        thread.join(timeout=seconds + 10)
+        done.set()
+        thread.join(timeout=10)
+
+
+def broker_accepted(cloud: LocalCloud, event_id: str) -> int:
+    """How many times the broker mock accepted the command (its log: "command accepted" per call
+    it handed to the car)."""
+    log = cloud.host.log_dir / "BrokerMockFunction.log"
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return sum(1 for line in text.splitlines() if "command accepted" in line and event_id in line)
 
 
 def command(cloud: LocalCloud, vehicle: Vehicle, service: str = "HORN_BLOW") -> str:
@@ -144,12 +220,15 @@ def final_state(cloud: LocalCloud, event_id: str, timeout_s: float = FINAL_TIMEO
     return state
 
 
-def pushes(cloud: LocalCloud, event_id: str, timeout_s: float = FINAL_TIMEOUT_S) -> list[Push]:
-    """Every push of the event, once at least one came (at-least-once), after a short settle."""
-    first = cloud.subscriber.wait_for(lambda p: p.body.get("notificationId") == event_id, timeout_s)
-    assert first is not None, f"{event_id}: the owner never heard of the final state"
+def pushes(cloud: LocalCloud, event_id: str, timeout_s: float = FINAL_TIMEOUT_S) -> list[dict[str, Any]]:
+    """Every push of the event (its body), once at least one came (at-least-once), after a short
+    settle: the subscription mock's records (PushesTable)."""
+    deadline = time.monotonic() + timeout_s
+    while not cloud.pushes(event_id):
+        assert time.monotonic() < deadline, f"{event_id}: the owner never heard of the final state"
+        time.sleep(0.1)
     time.sleep(1.0)
-    return cloud.subscriber.for_event(event_id)
+    return [p["body"] for p in cloud.pushes(event_id)]
 
 
 def history(cloud: LocalCloud, event_id: str, want: list[str], timeout_s: float = FINAL_TIMEOUT_S) -> None:
@@ -179,14 +258,14 @@ def assert_true_end(
     status: str,
     reason: str | None = None,
     statuses: list[str] | None = None,
-) -> list[Push]:
+) -> list[dict[str, Any]]:
     """The promise: one final STATE, pushed at least once, every push with the same notificationId and
     the same result as STATE, and (if given) the complete history. Returns the pushes."""
     state = final_state(cloud, event_id)
     assert (state["status"], state.get("failureReason")) == (status, reason), state
     got = pushes(cloud, event_id)
-    assert {p.body["notificationId"] for p in got} == {event_id}
-    assert {(p.body["result"], p.body.get("reason")) for p in got} == {(status, reason)}
+    assert {p["notificationId"] for p in got} == {event_id}
+    assert {(p["result"], p.get("reason")) for p in got} == {(status, reason)}
     if statuses is not None:
         history(cloud, event_id, statuses)
     return got

@@ -3,13 +3,25 @@ the command still ends in its one true final state, pushed at least once under o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from localcloud.cloud import LocalCloud
+from remote_services.status import STATUSES
 from simulator.fleet import Vehicle
-from tests.faults.faults import Killer, assert_true_end, behaving, command, visibility, wait_item
+from tests.faults.faults import (
+    Killer,
+    assert_true_end,
+    behaving,
+    broker,
+    broker_accepted,
+    command,
+    held,
+    visibility,
+    wait_item,
+)
 
 EXECUTED = ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
 
@@ -60,14 +72,17 @@ def test_the_connector_killed_while_the_broker_holds_the_call_sends_again_and_en
 ) -> None:
     """The broker got the command (and delivers it late); the connector died before it heard back:
     the redelivered command goes out again, the car answers twice, the repeats are only audit."""
-    cloud.broker.slow_next(1, 1.5)
-    with visibility(cloud, "OutgoingQueue", 3), Killer(cloud, "VehicleConnectorFunction") as killer:
-        event_id = command(cloud, next(vehicles))
+    with (
+        behaving(cloud, next(vehicles), broker("slow", 1, 1500)) as car,
+        visibility(cloud, "OutgoingQueue", 3),
+        Killer(cloud, "VehicleConnectorFunction") as killer,
+    ):
+        event_id = command(cloud, car)
         assert killer.wait()
         assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
     # the car got the command at least once; if the first (late) delivery already ended the event,
     # the redelivered command is not sent again (the connector reads STATE first)
-    assert [e for e in cloud.simulator.log if e.kind == "command" and e.event_id == event_id]
+    assert broker_accepted(cloud, event_id) >= 1
 
 
 def test_the_distributor_killed_between_claim_and_answer_still_pushes(
@@ -76,20 +91,21 @@ def test_the_distributor_killed_between_claim_and_answer_still_pushes(
     """The issue's lost push: the claim is written, the subscriber has not answered, the process dies.
     The claim's lease runs out (10 s, shorter than the visibility timeout) and the redelivered record
     takes it over: pushed again under the same notificationId, the PUSH item DONE after 2 attempts."""
-    cloud.subscriber.slow_next(1, 2.0)
     event_ids: list[str] = []
 
     def claimed() -> bool:
         items = cloud.event_items(event_ids[0]) if event_ids else []
         return any(i["sk"] == "PUSH" and i.get("pushState") == "CLAIMED" for i in items)
 
-    with (
-        visibility(cloud, "DistributorQueue", 12),
-        Killer(cloud, "DistributorFunction", when=claimed) as killer,
-    ):
-        event_id = command(cloud, next(vehicles))
-        event_ids.append(event_id)
-        assert killer.wait()
+    car = next(vehicles)
+    with visibility(cloud, "DistributorQueue", 12):
+        with (
+            held(cloud, "SubscriptionMockFunction", 5.0),  # the subscriber holds the first push past 1 s
+            Killer(cloud, "DistributorFunction", when=claimed) as killer,
+        ):
+            event_id = command(cloud, car)
+            event_ids.append(event_id)
+            assert killer.wait()
         assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
         push = wait_item(cloud, event_id, lambda i: i["sk"] == "PUSH" and i.get("pushState") == "DONE")
     assert int(push["attempts"]) == 2
@@ -110,17 +126,22 @@ def test_the_disclosure_module_killed_mid_post_still_discloses(
         ExpressionAttributeValues={":c": {"S": "FR"}},
     )
     try:
-        cloud.disclosure.slow_next(1, 1.5)
-        with visibility(cloud, "DisclosureQueue", 3), Killer(cloud, "DisclosureFunction") as killer:
-            event_id = command(cloud, car, "DOOR_UNLOCK")
-            assert killer.wait()
+        with visibility(cloud, "DisclosureQueue", 3):
+            with (
+                # the authority (the subscription mock under the harness) holds the first POST past 1 s
+                held(cloud, "SubscriptionMockFunction", 1.5),
+                Killer(cloud, "DisclosureFunction") as killer,
+            ):
+                event_id = command(cloud, car, "DOOR_UNLOCK")
+                assert killer.wait()
             assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
-            final = cloud.disclosure.wait_for(
-                lambda p: p.body.get("eventId") == event_id and p.body.get("status") == "EXECUTED", 60
-            )
-        assert final is not None
-        records = [p.body for p in cloud.disclosure.pushes if p.body.get("eventId") == event_id]
+            deadline = time.monotonic() + 60
+            while not cloud.disclosures(f"{event_id}#EXECUTED") and time.monotonic() < deadline:
+                time.sleep(0.2)
+        # every record of the event, by the recordIds it can have (one per status)
+        records = [r["body"] for status in STATUSES for r in cloud.disclosures(f"{event_id}#{status}")]
         assert {r["recordId"] for r in records} >= {f"{event_id}#EXECUTED"}
+        assert all(r["eventId"] == event_id for r in records)
         assert all(r["recordId"] == f"{event_id}#{r['status']}" for r in records)
     finally:
         ddb.update_item(

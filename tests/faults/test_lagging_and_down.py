@@ -9,7 +9,18 @@ from collections.abc import Iterator
 
 from localcloud.cloud import LocalCloud
 from simulator.fleet import Vehicle
-from tests.faults.faults import assert_true_end, command, final_state, history, paused, visibility
+from tests.faults.faults import (
+    assert_true_end,
+    behaving,
+    broker,
+    command,
+    final_state,
+    history,
+    paused,
+    throttled,
+    visibility,
+    wait_item,
+)
 
 EXECUTED = ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
 
@@ -37,24 +48,42 @@ def test_a_paused_persister_is_not_mistaken_for_silent_vehicles(
 def test_the_subscriber_down_for_a_while_delays_the_push_but_loses_none(
     cloud: LocalCloud, vehicles: Iterator[Vehicle]
 ) -> None:
-    """Every push attempt fails for a while (503): the claim is given back each time, the record is
-    retried after the visibility timeout, and the owner hears of it once the subscriber is back."""
+    """Every push attempt fails for a while (the subscription mock throttled: 429): the claim is
+    given back each time, the record is retried after the visibility timeout, and the owner hears of
+    it once the subscriber is back."""
     with visibility(cloud, "DistributorQueue", 2):
-        cloud.subscriber.fail_next(6)  # two receives of three attempts each
-        event_id = command(cloud, next(vehicles))
+        with throttled(cloud, "SubscriptionMockFunction"):
+            event_id = command(cloud, next(vehicles))
+            # two receives of three attempts each refused: the claim taken twice and given back (its
+            # lease set to 0 at once)
+            wait_item(
+                cloud,
+                event_id,
+                lambda i: (
+                    i["sk"] == "PUSH"
+                    and int(i.get("attempts", 0)) >= 2
+                    and int(i.get("leaseUntilMs", 1)) == 0
+                ),
+            )
         pushes = assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
-    assert cloud.subscriber.refused >= 6 and len(pushes) == 1
+    push = wait_item(cloud, event_id, lambda i: i["sk"] == "PUSH" and i.get("pushState") == "DONE")
+    assert int(push["attempts"]) >= 3 and len(pushes) == 1  # >= 6 refused calls, then one push
 
 
 def test_a_broker_answering_5xx_is_retried_then_the_command_fails_as_broker_unavailable(
     cloud: LocalCloud, vehicles: Iterator[Vehicle]
 ) -> None:
-    cloud.broker.fail_next(2)  # two 503s: the third attempt goes through
-    recovered = command(cloud, next(vehicles))
-    assert_true_end(cloud, recovered, "EXECUTED", statuses=EXECUTED)
-    cloud.broker.fail_next(3)  # every attempt of one receive fails: a final answer, not a retry storm
-    refused = command(cloud, next(vehicles))
-    assert_true_end(cloud, refused, "FAILED", "BROKER_UNAVAILABLE", statuses=["CREATED", "PENDING", "FAILED"])
+    with behaving(
+        cloud, next(vehicles), broker("error", 2)
+    ) as car:  # two 503s: the third attempt goes through
+        recovered = command(cloud, car)
+        assert_true_end(cloud, recovered, "EXECUTED", statuses=EXECUTED)
+    # every attempt of one receive fails: a final answer, not a retry storm
+    with behaving(cloud, next(vehicles), broker("error", 3)) as car:
+        refused = command(cloud, car)
+        assert_true_end(
+            cloud, refused, "FAILED", "BROKER_UNAVAILABLE", statuses=["CREATED", "PENDING", "FAILED"]
+        )
 
 
 def test_a_broker_slower_than_the_1s_timeout_is_retried(
@@ -62,7 +91,7 @@ def test_a_broker_slower_than_the_1s_timeout_is_retried(
 ) -> None:
     """The first call is held 1.5 s (the connector drops it after 1 s and retries): the car may get
     the command twice; it ends EXECUTED once, the second answers are audit only."""
-    cloud.broker.slow_next(1, 1.5)
-    event_id = command(cloud, next(vehicles))
-    assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
+    with behaving(cloud, next(vehicles), broker("slow", 1, 1500)) as car:
+        event_id = command(cloud, car)
+        assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
     history(cloud, event_id, EXECUTED)

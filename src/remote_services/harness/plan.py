@@ -86,8 +86,10 @@ def plan_command(
     malformed = vehicle["payload"] == "malformed"
     planned: list[Planned] = []
     for delay_ms, update in messages:
-        for _ in range(int(vehicle["repeat"])):
-            message = _broker_message(update.copy(), now_ms + delay_ms, malformed, topic_vin)
+        # each repeat is a delivery of its own, stamped 1 ms after the previous one (as a car's resend
+        # reaches the broker again); a byte-identical copy is SQS's redelivery, idempotent in the pipeline
+        for k in range(int(vehicle["repeat"])):
+            message = _broker_message(update.copy(), now_ms + delay_ms + k, malformed, topic_vin)
             planned.append((delay_ms, message))
     planned.sort(key=lambda p: p[0])
     return planned

@@ -150,6 +150,8 @@ def test_repeat_order_malformed_and_other_vehicle() -> None:
         (600, "RUNNING", None),
         (600, "RUNNING", None),
     ]
+    stamps = [m["receivedMs"] for _, m in plan_command(command(), b, NOW, zero)]
+    assert stamps == [NOW + 100, NOW + 101, NOW + 600, NOW + 601]  # each repeat a delivery of its own
     malformed = plan_command(command("G1"), behaviour(payload="malformed"), NOW, zero)
     for _, message in malformed:
         with pytest.raises(DomainError):
