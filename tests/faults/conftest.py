@@ -14,9 +14,10 @@ from tests.faults.faults import bench_vehicles, steady
 pytestmark = pytest.mark.faults
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def vehicles(cloud: LocalCloud) -> Iterator[Iterator[Vehicle]]:
-    """The bench vehicles, one per use, answering as the suite's steady car (as seeded afterwards)."""
+    """The bench vehicles, one per use, answering as the suite's steady car (as seeded again once the
+    fault suite is over: before a later suite's moto reset takes the session cloud's tables away)."""
     cars = bench_vehicles(cloud)
     steady(cloud, cars)
     yield iter(cars)
