@@ -45,6 +45,7 @@ from bench.local_capacity import (  # noqa: E402
     ramp,
 )
 from bench.local_overload import VehiclePool, bench_burst, bench_overload, plot_overload  # noqa: E402
+from bench.local_readback import answers_at_once  # noqa: E402
 from localcloud.cloud import LocalCloud  # noqa: E402
 from localcloud.sam_build import BUILD_DIR, MARKER_NAME, build_state, sam_build  # noqa: E402
 
@@ -118,7 +119,6 @@ def bench_cloud(args: argparse.Namespace, build_dir: Path, progress: Any, **thro
         concurrency=args.concurrency,
         progress=progress,
         state_dir=ROOT / ".localcloud" / "bench",
-        harness=False,  # the truth accounting reads the in-process subscriber's pushes
         **throttle,
     )
 
@@ -174,8 +174,11 @@ def capacity_phases(args: argparse.Namespace, build_dir: Path, report: dict[str,
 
 
 def bench_vins(cloud: LocalCloud) -> list[str]:
+    """The benchmark's vehicles: owner `bench`, seeded to answer at once (fleet-immediate.yaml)."""
     return [
-        v.vin for v in cloud.fleet.vehicles.values() if v.owner == "bench" and v.behaviour.kind == "immediate"
+        vin
+        for vin, record in cloud.behaviours.items()
+        if cloud.fleet.vehicles[vin].owner == "bench" and answers_at_once(record)
     ]
 
 

@@ -7,7 +7,6 @@ they measure what the local cloud itself carries, not its throttle.
 
 from __future__ import annotations
 
-import functools
 import os
 import platform
 import threading
@@ -17,15 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench.local_pushes import PushFeed, first_push
 from bench.local_readback import answering, evidence, read_states, settle
 from bench.local_truth import account, percentiles
 from localcloud.cloud import LocalCloud
 from localcloud.demo import request_service
-from simulator.subscriber import Push
-
-
-def _is_push_for(event_id: str, push: Push) -> bool:
-    return isinstance(push.body, dict) and push.body.get("notificationId") == event_id
 
 
 def machine() -> dict[str, Any]:
@@ -52,20 +47,6 @@ def machine() -> dict[str, Any]:
         "memory_gb": mem_gb,
         "loadavg_at_start": list(os.getloadavg()),
     }
-
-
-class PushIndex:
-    """Maps eventId -> list of push times, fed from the subscriber mock (polled)."""
-
-    def __init__(self, cloud: LocalCloud) -> None:
-        self.cloud = cloud
-        self._seen = 0
-
-    def new(self) -> list[dict[str, Any]]:
-        pushes = self.cloud.subscriber.pushes
-        fresh = pushes[self._seen :]
-        self._seen = len(pushes)
-        return [p.body for p in fresh if isinstance(p.body, dict)]
 
 
 def probe_moto_capacity(cloud: LocalCloud, seconds: float = 5.0, threads: int = 8) -> dict[str, Any]:
@@ -106,7 +87,7 @@ def bench_latency(cloud: LocalCloud, n: int, vins: list[str], out: Any) -> dict[
             continue
         api.append(res.elapsed_ms)
         eid = str(res.body["eventId"])
-        push = cloud.subscriber.wait_for(functools.partial(_is_push_for, eid), timeout=30)
+        push = first_push(cloud, eid, timeout=30)
         if push is None or push.body.get("result") != "EXECUTED":
             errors.append(f"{eid}: {'no push' if push is None else push.body}")
             continue
@@ -146,7 +127,7 @@ def bench_throughput(
     e2e: list[float] = []
     api: list[float] = []
     finished: set[str] = set()
-    index = PushIndex(cloud)
+    feed = PushFeed(cloud)
 
     def send(vin: str, service: str) -> None:
         try:
@@ -167,7 +148,10 @@ def bench_throughput(
                 free.append(vin)
 
     def collect() -> None:
-        for body in index.new():
+        for push in feed.poll():
+            body = push.body
+            if not isinstance(body, dict):
+                continue
             eid = str(body.get("notificationId"))
             with lock:
                 if eid in finished:
@@ -233,7 +217,8 @@ def bench_throughput(
     errors_total = stats["non_202"] + stats["failed_final"] + stats["duplicate_push"] + stats["lost"]
     # the lifecycle checks still due may yet change a STATE (a TIMEOUT after the push): wait for them
     settled_s = settle(cloud, 60.0)
-    pushes = [p.body for p in cloud.subscriber.pushes]
+    feed.poll(force=True)
+    pushes = [p.body for p in feed.pushes]
     truth = account(accepted, read_states(cloud, accepted), pushes, answering(cloud))
     suspects = [*truth["false_timeout_ids"], *truth["lost_ids"], *truth["push_disagree_ids"]]
     truth["evidence"] = evidence(cloud, dict.fromkeys(suspects))

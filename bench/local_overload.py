@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench.local_pushes import PushFeed
 from bench.local_readback import answering, dead_letter_counts, evidence, read_states, settle
 from bench.local_truth import account, http_counts, percentiles, windows
 from localcloud.cloud import LocalCloud
@@ -71,7 +72,7 @@ class CommandLog:
         self.accepted: dict[str, str] = {}  # eventId -> VIN
         self.error_samples: list[str] = []
         self._pushed: set[str] = set()  # notificationIds seen (any event)
-        self._seen = len(cloud.subscriber.pushes)
+        self.feed = PushFeed(cloud)
         self._lock = threading.Lock()
 
     def offset(self) -> float:
@@ -98,10 +99,9 @@ class CommandLog:
                 self.pool.give_back(vin)
         return eid
 
-    def collect(self) -> None:
+    def collect(self, force: bool = False) -> None:
         """Take in the pushes received since the last call."""
-        pushes = self.cloud.subscriber.pushes
-        fresh, self._seen = pushes[self._seen :], len(pushes)
+        fresh = self.feed.poll(force)
         with self._lock:
             for push in fresh:
                 eid = str(push.body.get("notificationId")) if isinstance(push.body, dict) else ""
@@ -114,18 +114,19 @@ class CommandLog:
 
     def open(self, event_ids: Iterable[str] | None = None) -> list[str]:
         """Accepted commands (of `event_ids`, default all) with no push yet."""
-        self.collect()
+        self.collect(force=True)
         with self._lock:
             ids = list(self.accepted) if event_ids is None else list(event_ids)
             return [e for e in ids if e not in self._pushed]
 
     def push_bodies(self) -> list[Any]:
-        return [p.body for p in self.cloud.subscriber.pushes]
+        self.collect(force=True)
+        return [p.body for p in self.feed.pushes]
 
     def pushed_offsets(self) -> list[float]:
         """Arrival offsets (s) of the first push of each accepted command."""
         first: dict[str, float] = {}
-        for p in self.cloud.subscriber.pushes:
+        for p in self.feed.pushes:
             eid = str(p.body.get("notificationId")) if isinstance(p.body, dict) else ""
             if eid in self.accepted and eid not in first:
                 first[eid] = (p.received_ms - self.t0_epoch_ms) / 1000
@@ -158,7 +159,7 @@ def truth(cloud: LocalCloud, log: CommandLog, out: Out, settle_limit_s: float = 
     """After the drain: let the queues settle (late repeats show up), then account for every
     accepted command from DynamoDB's STATE and the subscriber's pushes."""
     settled = settle(cloud, settle_limit_s)
-    log.collect()
+    log.collect(force=True)
     states = read_states(cloud, log.accepted)
     result = account(log.accepted, states, log.push_bodies(), answering(cloud))
     suspects = [*result["false_timeout_ids"], *result["lost_ids"], *result["push_disagree_ids"]]

@@ -4,7 +4,7 @@ and which fleet vehicles answer commands."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,6 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped
 
 from localcloud.cloud import LocalCloud
 from remote_services.events_table import STATE_SK
+from remote_services.harness.behaviour import parse_behaviour
 
 
 def read_states(cloud: LocalCloud, event_ids: Iterable[str]) -> dict[str, dict[str, Any] | None]:
@@ -34,7 +35,7 @@ def read_states(cloud: LocalCloud, event_ids: Iterable[str]) -> dict[str, dict[s
 def evidence(cloud: LocalCloud, event_ids: Iterable[str], limit: int = 5) -> dict[str, list[dict[str, Any]]]:
     """Every EventsTable item (STATE, H#..., LATE#..., PUSH) of up to `limit` events, for the report:
     what each component decided about a command counted as a false timeout or lost."""
-    return {eid: cloud.event_items(eid) for eid in list(event_ids)[:limit]}
+    return {eid: cloud.events.items(eid) for eid in list(event_ids)[:limit]}
 
 
 def queue_urls(cloud: LocalCloud, dead_letter: bool) -> dict[str, str]:
@@ -77,6 +78,19 @@ def dead_letter_counts(cloud: LocalCloud) -> dict[str, int]:
 
 
 def answering(cloud: LocalCloud) -> Callable[[str], bool]:
-    """answers(vin): the fleet's vehicle answers commands (every behaviour but `silent`)."""
-    fleet = cloud.fleet.vehicles
-    return lambda vin: vin in fleet and fleet[vin].behaviour.kind != "silent"
+    """answers(vin): the vehicle of the fleet is seeded to send its done (connected, not silent)."""
+    records = {vin: parse_behaviour(record)["vehicle"] for vin, record in cloud.behaviours.items()}
+    return lambda vin: vin in records and bool(records[vin]["connected"] and records[vin]["done"]["send"])
+
+
+def answers_at_once(record: Mapping[str, Any]) -> bool:
+    """The behaviour record makes the vehicle ack and execute at once, through an accepting broker."""
+    b = parse_behaviour(record)
+    vehicle = b["vehicle"]
+    return (
+        b["broker"]["mode"] == "accept"
+        and bool(vehicle["connected"] and vehicle["ack"]["send"] and vehicle["done"]["send"])
+        and vehicle["ack"]["delayMs"] == vehicle["done"]["delayMs"] == 0
+        and vehicle["done"]["result"] == "EXECUTED"
+        and vehicle["repeat"] == 1
+    )

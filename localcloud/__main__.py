@@ -12,7 +12,8 @@ NATIVE, else 0 (CPython bootstraps: the fast dev loop).
 
 The local cloud runs the template's test harness (DeployTestHarness "true": the broker and
 subscription mocks as deployed, the fleet's behaviours from simulator/scenarios/fleet-*.yaml);
-`--no-harness`: the in-process mocks instead (what the benchmark still reads).
+`--no-harness`: without it (DeployTestHarness "false"); then `--parameter BrokerUrl=...` (and
+SubscriberUrl, DisclosureUrl) point the functions at endpoints of your own.
 
 The API stage is throttled locally (`--api-rate`, `--api-burst`; defaults: what this machine
 finishes with no error, far below the template's ApiThrottleRate/ApiThrottleBurst for AWS); beyond
@@ -259,7 +260,10 @@ def main(argv: list[str] | None = None) -> int:
             help="DeployTestHarness: the deployed broker and subscription mocks (the default)",
         )
         p.add_argument(
-            "--no-harness", dest="harness", action="store_false", help="the in-process mocks instead"
+            "--no-harness",
+            dest="harness",
+            action="store_false",
+            help="DeployTestHarness false: point BrokerUrl, SubscriberUrl, DisclosureUrl with --parameter",
         )
 
     for name, text in (("run", "demo, then serve until Ctrl-C"), ("demo", "demo, then exit 0/1")):

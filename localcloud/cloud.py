@@ -4,23 +4,19 @@
         token = cloud.token("alice")                  # Cognito id token (user from simulator/fleet.json)
         requests to cloud.api_url + "/v1/vehicles/{vin}/services/HORN_BLOW"
         cloud.client("dynamodb")                      # boto3 at the AWS endpoint
-        cloud.pushes(event_id)                        # what the app's push channel received
-        cloud.raise_event(vin)                        # a theft alarm, through the broker mock
+        cloud.mocks.pushes(event_id)                        # what the app's push channel received
+        cloud.mocks.raise_event(vin)                        # a theft alarm, through the broker mock
 
 By default the template's test harness runs (DeployTestHarness "true", docs/test-harness.md): the
 connector, the distributor and the disclosure module call the deployed broker and subscription mocks
 (native functions behind SigV4 Function URLs: `cloud.call_url("SubscriptionMockFunctionUrl", "GET",
 "/stats")`), every vehicle of the fleet gets its behaviour record in HarnessTable at seed time (from
-`simulator/scenarios/fleet-*.yaml`, delays at the time scale; `cloud.behave(vin, behaviour)` changes
-it). `harness=False`: the in-process broker, subscriber and disclosure mocks and vehicle simulator
-(`cloud.broker`, `cloud.subscriber`, `cloud.disclosure`, `cloud.simulator`) instead, until the
-benchmark reads its pushes from the harness too.
+`simulator/scenarios/fleet-*.yaml`, delays at the time scale; `cloud.mocks.behave(vin, behaviour)`
+changes it). `harness=False`: DeployTestHarness stays "false", and `parameters` must point BrokerUrl,
+SubscriberUrl and DisclosureUrl at endpoints of your own.
 
-Start order: moto -> function host + AWS endpoint (MOTO_PORT) -> (harness=False: the in-process
-mocks, their URLs the template parameters BrokerUrl / SubscriberUrl / DisclosureUrl) -> provision
-(every AWS::Lambda::Url gets its HTTP front, `localcloud.aws.function_urls`) -> functions registered
--> fleet seeded (Cognito users, registry, weights, behaviour records) -> SQS pollers, pipes, TTL
-sweeper -> the REST API. `stop()` undoes it in reverse order.
+Start order (docs/local-cloud.md): moto, the function host and the AWS endpoint, provisioning (each
+Function URL its HTTP front), functions, seeding, event sources, the REST API. `stop()` undoes it.
 
 The API stage is throttled as on AWS (token bucket -> 429), from the template's stage settings; by
 default with the LOCAL rate and burst below (template parameters ApiThrottleRate/ApiThrottleBurst
@@ -29,7 +25,6 @@ overridden), because one machine finishes far fewer commands per second than the
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -37,12 +32,11 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
 from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 
-from localcloud import fleet_seed, readback, wiring
+from localcloud import fleet_seed, wiring
 from localcloud.apigateway import UserPool
 from localcloud.aws.dynamodb_ttl import TtlSweeper
 from localcloud.aws.endpoint import AwsEndpoint
@@ -50,34 +44,20 @@ from localcloud.aws.function_urls import FunctionUrlServer
 from localcloud.aws.moto_server import MotoServer
 from localcloud.eventsources.pipes import PipeRunner
 from localcloud.eventsources.sqs import SqsEventSource
+from localcloud.harness_driver import HarnessDriver
 from localcloud.lambda_host import FunctionHost
 from localcloud.provision import Provisioned, provision
 from localcloud.provision.template import load_template
+from localcloud.readback import EventReader
 from localcloud.wiring import LOCAL_API_BURST, LOCAL_API_RATE, throttle_parameters
-from simulator.broker import BrokerMock
 from simulator.fleet import DEFAULT_FLEET, Fleet, load_fleet
 from simulator.scenario.seeds import fleet_behaviours, scaled
-from simulator.subscriber import SubscriberMock
-from simulator.vehicle import VehicleSimulator
 
 __all__ = ["LOCAL_API_BURST", "LOCAL_API_RATE", "LocalCloud", "LocalCloudError", "throttle_parameters"]
 
 
 class LocalCloudError(RuntimeError):
     """The local cloud could not start (missing build, provisioning failure, ...)."""
-
-
-def _plain_numbers(value: Any) -> Any:
-    """DynamoDB's Decimals as int (or float), in nested maps and lists too: plain JSON."""
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain_numbers(v) for v in value]
-    return value
 
 
 def _stderr_progress(msg: str) -> None:
@@ -109,7 +89,7 @@ class LocalCloud:
         harness: bool = True,
     ) -> None:
         # harness=True: DeployTestHarness "true" (docs/test-harness.md): the deployed broker and
-        # subscription mocks (Function URLs served by `function_urls`); the in-process ones are not started.
+        # subscription mocks (Function URLs served by `function_urls`).
         self.harness = harness
         self.behaviours: dict[str, dict[str, Any]] = {}  # VIN -> the behaviour record seeded (harness)
         self.function_urls: dict[str, FunctionUrlServer] = {}  # AWS::Lambda::Url logical id -> its server
@@ -148,13 +128,8 @@ class LocalCloud:
         self.pollers: list[SqsEventSource] = []
         self.pipes: list[PipeRunner] = []
         self.ttl: TtlSweeper | None = None
-        self.subscriber = SubscriberMock("subscriber")
-        self.disclosure = SubscriberMock("disclosure")
-        self.simulator: VehicleSimulator = VehicleSimulator(
-            self.fleet, send=self._send_incoming, time_scale=time_scale
-        )
-        self.broker = BrokerMock(on_command=self.simulator.on_command)
-        self._incoming_url = ""
+        self._events: EventReader | None = None
+        self._mocks: HarnessDriver | None = None
 
     # -- context manager ----------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
@@ -201,12 +176,6 @@ class LocalCloud:
         self._stack.append(self.endpoint.stop)
         self.endpoint_url = self.endpoint.url
         self.host.endpoint_url = self.endpoint.url
-        if not self.harness:
-            for mock in (self.subscriber, self.disclosure, self.broker):
-                mock.start()
-                self._stack.append(mock.stop)
-            self.simulator.start()
-            self._stack.append(self.simulator.stop)
 
         self._progress(f"provisioning from {self.template_path}")
         prov: Provisioned = self._step("provision", self._provision)
@@ -238,20 +207,8 @@ class LocalCloud:
     # -- steps --------------------------------------------------------------------------------
     def _provision(self) -> Provisioned:
         declared = set((load_template(self.template_path).get("Parameters") or {}).keys())
-        mock_urls = (
-            {}
-            if self.harness  # the template points the callers at the deployed mocks
-            else {
-                "BrokerUrl": self.broker.url,
-                "SubscriberUrl": self.subscriber.url,
-                "DisclosureUrl": self.disclosure.url,
-            }
-        )
-        scale = {"LifecycleTimeScale": str(self.time_scale), "TimeScale": str(self.time_scale)}
-        throttle = throttle_parameters(self.api_rate, self.api_burst)
-        params = {k: v for k, v in {**mock_urls, **scale, **throttle}.items() if k in declared}
-        if self.harness and "DeployTestHarness" in declared:
-            params["DeployTestHarness"] = "true"
+        rate, burst = self.api_rate, self.api_burst
+        params = wiring.local_parameters(declared, self.time_scale, rate, burst, self.harness)
         params.update(self.parameters)
         env = {"LIFECYCLE_TIME_SCALE": str(self.time_scale)}
         return provision(
@@ -305,16 +262,13 @@ class LocalCloud:
 
     def _seed(self) -> None:
         assert self.resources is not None
-        pools = self._of_type("AWS::Cognito::UserPool")
-        clients = self._of_type("AWS::Cognito::UserPoolClient")
-        if pools and clients:
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                for name, (sub, token) in zip(
-                    self.fleet.owners(), pool.map(self._new_user, self.fleet.owners()), strict=True
-                ):
-                    self.subs[name], self.tokens[name] = sub, token
+        user_pool = self._user_pool()
+        if user_pool and user_pool.client_ids:
+            idp, client_id = self.client("cognito-idp"), user_pool.client_ids[0]
+            users = fleet_seed.create_users(idp, user_pool.id, client_id, self.fleet.owners())
+            self.subs.update({name: sub for name, (sub, _token) in users.items()})
+            self.tokens.update({name: token for name, (_sub, token) in users.items()})
         fleet_seed.seed_tables(self.client("dynamodb"), self.resources.physical_ids, self.fleet, self.subs)
-        self._incoming_url = self.resources.physical_ids.get("IncomingQueue", "")
         harness_table = self.resources.physical_ids.get("HarnessTable")
         if self.harness and harness_table:
             self.behaviours = {
@@ -322,14 +276,19 @@ class LocalCloud:
             }
             fleet_seed.seed_behaviours(self.client("dynamodb"), harness_table, self.behaviours)
 
-    def _new_user(self, username: str) -> tuple[str, str]:
-        pool_id = self.physical(self._of_type("AWS::Cognito::UserPool")[0])
-        client_id = self.physical(self._of_type("AWS::Cognito::UserPoolClient")[0])
-        return fleet_seed.create_user(self.client("cognito-idp"), pool_id, client_id, username)
+    def _user_pool(self) -> UserPool | None:
+        """The template's (first) user pool with its app clients, or None."""
+        pools = self._of_type("AWS::Cognito::UserPool")
+        client_ids = tuple(self.physical(c) for c in self._of_type("AWS::Cognito::UserPoolClient"))
+        return UserPool(id=self.physical(pools[0]), client_ids=client_ids) if pools else None
 
     def create_user(self, username: str) -> str:
         """A new Cognito user (owning nothing unless the registry says so); returns its id token."""
-        sub, token = self._new_user(username)
+        user_pool = self._user_pool()
+        if user_pool is None or not user_pool.client_ids:
+            raise LocalCloudError("the template has no Cognito user pool with an app client")
+        idp, client_id = self.client("cognito-idp"), user_pool.client_ids[0]
+        sub, token = fleet_seed.create_user(idp, user_pool.id, client_id, username)
         self.subs[username], self.tokens[username] = sub, token
         return token
 
@@ -338,87 +297,6 @@ class LocalCloud:
         if username not in self.tokens:
             raise LocalCloudError(f"no user {username!r} (fleet owners: {', '.join(self.fleet.owners())})")
         return self.tokens[username]
-
-    def _send_incoming(self, body: str) -> None:
-        if not self._incoming_url:
-            raise LocalCloudError("the template has no IncomingQueue")
-        self.client("sqs").send_message(QueueUrl=self._incoming_url, MessageBody=body)
-
-    # -- the test harness (harness=True) ------------------------------------------------------
-    def send_raw(self, topic: str, payload: str, received_ms: int | None = None) -> None:
-        """One message on the IncomingQueue as the broker puts it there (any topic and payload,
-        malformed ones too): ``{"topic", "payload", "receivedMs"}``."""
-        received = int(time.time() * 1000) if received_ms is None else received_ms
-        self._send_incoming(json.dumps({"topic": topic, "payload": payload, "receivedMs": received}))
-
-    def behave(self, vin: str, behaviour: Mapping[str, Any] | None, case_id: str = "local") -> None:
-        """The vehicle answers the next commands as `behaviour` says (a behaviour record, section 1 of
-        docs/test-harness.md; its broker call counter starts again at 0); None: as it was seeded."""
-        record = self.behaviours.get(vin, {}) if behaviour is None else behaviour
-        self.client("dynamodb").put_item(
-            TableName=self.physical("HarnessTable"), Item=fleet_seed.behaviour_item(vin, record, case_id)
-        )
-
-    def raise_event(
-        self, vin: str, service_type: str = "THEFT_ALARM", count: int = 1, every_ms: int = 0
-    ) -> None:
-        """A vehicle-initiated event through the broker mock's ``POST /raise``."""
-        body = {"vin": vin, "serviceType": service_type, "count": count, "everyMs": every_ms}
-        status, answer = self.call_url("BrokerMockFunctionUrl", "POST", "/raise", body)
-        if status != 202:
-            raise LocalCloudError(f"POST /raise answered {status}: {answer}")
-
-    def pushes(self, event_id: str) -> list[dict[str, Any]]:
-        """The pushes the subscription mock received for one event, in arrival order: each
-        ``{"receivedMs", "latencyMs", "body"}`` (``body``: the push as the subscriber got it). Read
-        from PushesTable itself: it answers while a test holds or throttles the mock."""
-        return self._pushes_table(
-            {
-                "KeyConditionExpression": "notificationId = :n",
-                "ExpressionAttributeValues": {":n": {"S": event_id}},
-            },
-            "query",
-        )
-
-    def disclosures(self, record_id: str) -> list[dict[str, Any]]:
-        """The disclosure records the subscription mock received under one ``recordId``."""
-        status, answer = self.call_url(
-            "SubscriptionMockFunctionUrl", "GET", f"/disclosures?recordId={quote(record_id)}"
-        )
-        if status != 200:
-            raise LocalCloudError(f"GET /disclosures answered {status}: {answer}")
-        return list(answer["records"])
-
-    def all_pushes(self, since_ms: int = 0) -> list[dict[str, Any]]:
-        """Every push received since `since_ms` (a Scan of PushesTable), in arrival order."""
-        return self._pushes_table(
-            {
-                "FilterExpression": "receivedMs >= :t",
-                "ExpressionAttributeValues": {":t": {"N": str(since_ms)}},
-            },
-            "scan",
-        )
-
-    def _pushes_table(self, request: dict[str, Any], operation: str) -> list[dict[str, Any]]:
-        from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped, unused-ignore]
-
-        plain, items = TypeDeserializer(), []
-        kwargs: dict[str, Any] = {
-            "TableName": self.physical("PushesTable"),
-            "ConsistentRead": True,
-            **request,
-        }
-        while True:
-            page = getattr(self.client("dynamodb"), operation)(**kwargs)
-            items += [
-                {k: _plain_numbers(plain.deserialize(v)) for k, v in raw.items()}
-                for raw in page.get("Items", [])
-            ]
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        pushes = [item for item in items if "kind" not in item]  # a disclosure record has a kind
-        return sorted(pushes, key=lambda item: str(item["sk"]))
 
     def _start_event_sources(self) -> None:
         assert self.resources is not None
@@ -447,13 +325,7 @@ class LocalCloud:
         if api is None:
             self._progress("the template has no REST API: none served")
             return
-        pools = self._of_type("AWS::Cognito::UserPool")
-        clients = self._of_type("AWS::Cognito::UserPoolClient")
-        user_pool = (
-            UserPool(id=self.physical(pools[0]), client_ids=tuple(self.physical(c) for c in clients))
-            if pools
-            else None
-        )
+        user_pool = self._user_pool()
         access_log = str(self.state_dir / "logs" / "api-access.log")
         api_server, self.api_throttle = wiring.rest_api_server(
             api, user_pool, self.endpoint.url, self.region, access_log
@@ -485,28 +357,29 @@ class LocalCloud:
                 )
             return self._clients[service]
 
-    def event_items(self, event_id: str) -> list[dict[str, Any]]:
-        """Every EventsTable item of one event (STATE, H#..., PUSH), in plain JSON."""
-        return readback.event_items(self.client("dynamodb"), self.physical("EventsTable"), event_id)
+    @property
+    def events(self) -> EventReader:
+        """The EventsTable read back: ``cloud.events.wait_final(event_id)``, ``.state``, ``.history``,
+        ``.items`` (`localcloud.readback`)."""
+        if self._events is None:
+            self._events = EventReader(self.client("dynamodb"), self.physical("EventsTable"))
+        return self._events
 
-    def state(self, event_id: str) -> dict[str, Any] | None:
-        """The STATE item of an event, or None."""
-        return readback.state_of(self.event_items(event_id))
-
-    def history(self, event_id: str) -> list[str]:
-        """The statuses of the event's history entries in time order, as GET returns them: once the
-        event is final, the history ends with its final status (later H# items are audit only)."""
-        return readback.history_of(self.event_items(event_id))
-
-    def wait_final(self, event_id: str, timeout: float = 30.0) -> dict[str, Any] | None:
-        """Poll DynamoDB until the event's STATE is final (EXECUTED/FAILED); None on timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            st = self.state(event_id)
-            if st and st.get("status") in ("EXECUTED", "FAILED"):
-                return st
-            time.sleep(0.05)
-        return None
+    @property
+    def mocks(self) -> HarnessDriver:
+        """The deployed test harness (harness=True): ``cloud.mocks.behave(vin, record)``,
+        ``.pushes(event_id)``, ``.raise_event(vin)``, ``.send_raw(topic, payload)``
+        (`localcloud.harness_driver`)."""
+        assert self.resources is not None, "start the local cloud first"
+        if self._mocks is None:
+            self._mocks = HarnessDriver(
+                self.client("dynamodb"),
+                self.client("sqs"),
+                self.resources.physical_ids,
+                self.call_url,
+                self.behaviours,
+            )
+        return self._mocks
 
     def info(self) -> dict[str, Any]:
         """A JSON-able summary (URLs, resources, timings)."""

@@ -3,6 +3,7 @@ vehicles' owners, with a permanent password and an id token), the vehicle regist
 with the test harness, each vehicle's behaviour record (from `simulator/scenarios/fleet-*.yaml`).
 
     sub, id_token = create_user(cognito_idp_client, pool_id, client_id, "alice")
+    create_users(cognito_idp_client, pool_id, client_id, ["alice", "bob"]) -> {name: (sub, id_token)}
     seed_tables(dynamodb_client, physical_ids, fleet, subs)      # VehicleRegistryTable, WeightsTable
     seed_behaviours(dynamodb_client, harness_table, {vin: behaviour})   # HarnessTable
 """
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from simulator.fleet import Fleet
@@ -36,6 +38,14 @@ def create_user(idp: Any, pool_id: str, client_id: str, username: str) -> tuple[
         AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
     )
     return sub, str(auth["AuthenticationResult"]["IdToken"])
+
+
+def create_users(idp: Any, pool_id: str, client_id: str, names: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """`create_user` for each name, four at a time."""
+    names = list(names)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        made = pool.map(lambda name: create_user(idp, pool_id, client_id, name), names)
+        return dict(zip(names, made, strict=True))
 
 
 def seed_tables(ddb: Any, physical_ids: Mapping[str, str], fleet: Fleet, subs: Mapping[str, str]) -> None:

@@ -3,10 +3,14 @@
 items = event_items(dynamodb_client, table_name, event_id)
 state_of(items) -> the STATE item or None
 history_of(items) -> the statuses in time order, as GET returns them
+
+events = EventReader(dynamodb_client, table_name)  # the same, bound to one table:
+events.items(id), events.state(id), events.history(id), events.wait_final(id, timeout=30)
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,3 +68,33 @@ def plain(item: Mapping[str, Any]) -> dict[str, Any]:
         else:
             out[k] = val
     return out
+
+
+class EventReader:
+    """One event's STATE and history, read back from one EventsTable (what GET answers)."""
+
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._ddb, self.table = dynamodb, table
+
+    def items(self, event_id: str) -> list[dict[str, Any]]:
+        """Every EventsTable item of one event (STATE, H#..., PUSH), in plain JSON."""
+        return event_items(self._ddb, self.table, event_id)
+
+    def state(self, event_id: str) -> dict[str, Any] | None:
+        """The STATE item of an event, or None."""
+        return state_of(self.items(event_id))
+
+    def history(self, event_id: str) -> list[str]:
+        """The statuses of the event's history entries in time order, as GET returns them: once the
+        event is final, the history ends with its final status (later H# items are audit only)."""
+        return history_of(self.items(event_id))
+
+    def wait_final(self, event_id: str, timeout: float = 30.0) -> dict[str, Any] | None:
+        """Poll until the event's STATE is final (EXECUTED/FAILED); None on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            st = self.state(event_id)
+            if st and st.get("status") in ("EXECUTED", "FAILED"):
+                return st
+            time.sleep(0.05)
+        return None

@@ -49,6 +49,17 @@ def throttle_parameters(rate: float | None, burst: int | None) -> dict[str, str]
     return out
 
 
+def local_parameters(
+    declared: set[str], time_scale: float, rate: float | None, burst: int | None, harness: bool
+) -> dict[str, str]:
+    """The template parameters the local cloud sets (those the template declares): the time scale,
+    the local stage throttle and, with the harness, DeployTestHarness "true"."""
+    scale = {"LifecycleTimeScale": str(time_scale), "TimeScale": str(time_scale)}
+    harness_on = {"DeployTestHarness": "true"} if harness else {}
+    wanted = {**scale, **throttle_parameters(rate, burst), **harness_on}
+    return {k: v for k, v in wanted.items() if k in declared}
+
+
 def count_kinds(not_emulated: Sequence[str]) -> str:
     """``"Name (AWS::Kind)"`` entries counted per kind: ``"2 x AWS::IAM::Role, ..."``."""
     kinds: dict[str, int] = {}

@@ -1,21 +1,10 @@
-"""The vehicle simulator, the broker mock and the subscriber mock (dev tools, never deployed)."""
+"""The simulated fleet, the scenario files and the scenario runner (dev tools, never deployed).
 
-from simulator.broker import BrokerCall, BrokerMock
-from simulator.fleet import Behaviour, Fleet, FleetError, Vehicle, load_fleet, parse_fleet
-from simulator.subscriber import Push, SubscriberMock
-from simulator.vehicle import SimEntry, VehicleSimulator
+The vehicle's side runs in the deployed test harness (`src/remote_services/harness/`, the broker and
+subscription mocks); this package says what it should do (`simulator.scenario`) and checks what
+happened (`simulator.runner`).
+"""
 
-__all__ = [
-    "Behaviour",
-    "BrokerCall",
-    "BrokerMock",
-    "Fleet",
-    "FleetError",
-    "Push",
-    "SimEntry",
-    "SubscriberMock",
-    "Vehicle",
-    "VehicleSimulator",
-    "load_fleet",
-    "parse_fleet",
-]
+from simulator.fleet import Fleet, FleetError, Vehicle, load_fleet, parse_fleet
+
+__all__ = ["Fleet", "FleetError", "Vehicle", "load_fleet", "parse_fleet"]

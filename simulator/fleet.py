@@ -1,25 +1,22 @@
-"""The simulated fleet: vehicles (owner, generation, country, capabilities) and their behaviour.
+"""The simulated fleet: vehicles (owner, generation, country, capabilities) and the blue/green weights.
 
 `simulator/fleet.json` (or any JSON/YAML file of the same shape)::
 
     {"weights": {"blue": 100, "green": 0},
-     "defaults": {"behaviour": "immediate", "ackMs": 0, "doneMs": 0},
      "vehicles": [{"vin": "...", "owner": "alice", "generation": "G2", "country": "DE",
-                   "capabilities": ["HORN_BLOW", ...] | "ALL",
-                   "behaviour": "late", "ackMs": 500, "doneMs": 1500}],
+                   "capabilities": ["HORN_BLOW", ...] | "ALL"}],
      "generated": [{"prefix": "WVWZZZ1JZXB", "count": 200, "owner": "bench", "generation": "ALTERNATE",
-                    "country": "DE", "capabilities": "ALL", "behaviour": "immediate"}]}
+                    "country": "DE", "capabilities": "ALL"}]}
 
-Behaviours: immediate | late (ack after ackMs, done after doneMs) | silent (no connectivity) |
-reject (ack, then FAILED with `reason`, default REJECTED_BY_VEHICLE) | duplicate (every message
-twice) | out_of_order (done before ack). Delays are multiplied by the simulator's time scale.
+How each vehicle answers commands is not here: the scenario files `simulator/scenarios/fleet-*.yaml`
+say it (`simulator.scenario.seeds`), and the test harness's broker mock acts it out.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +24,8 @@ from remote_services import catalog
 from remote_services.errors import DomainError
 from remote_services.vehicles import GENERATIONS, check_vin
 
-BEHAVIOURS = ("immediate", "late", "silent", "reject", "duplicate", "out_of_order")
+MOVED = ("behaviour", "ackMs", "doneMs", "reason")  # to simulator/scenarios/fleet-*.yaml
+IS_A_SCENARIO = "a vehicle's behaviour is a scenario now (simulator/scenarios/fleet-*.yaml)"
 DEFAULT_FLEET = Path(__file__).with_name("fleet.json")
 
 
@@ -36,25 +34,14 @@ class FleetError(ValueError):
 
 
 @dataclass(frozen=True)
-class Behaviour:
-    """How one vehicle answers commands."""
-
-    kind: str = "immediate"
-    ack_ms: int = 0
-    done_ms: int = 0
-    reason: str = "REJECTED_BY_VEHICLE"
-
-
-@dataclass(frozen=True)
 class Vehicle:
-    """One vehicle of the fleet (a registry item plus its simulated behaviour)."""
+    """One vehicle of the fleet (a registry item)."""
 
     vin: str
     owner: str  # a user name; the registry stores the owner's Cognito `sub`
     generation: str
     country: str
     capabilities: tuple[str, ...]
-    behaviour: Behaviour = field(default_factory=Behaviour)
 
 
 @dataclass
@@ -66,12 +53,6 @@ class Fleet:
 
     def owners(self) -> list[str]:
         return sorted({v.owner for v in self.vehicles.values()})
-
-    def by_behaviour(self, kind: str, owner: str | None = None) -> list[Vehicle]:
-        return [v for v in self.vehicles.values() if v.behaviour.kind == kind and owner in (None, v.owner)]
-
-    def with_behaviour(self, vin: str, behaviour: Behaviour) -> None:
-        self.vehicles[vin] = replace(self.vehicles[vin], behaviour=behaviour)
 
     def registry_items(self, subs: Mapping[str, str]) -> Iterable[dict[str, Any]]:
         """DynamoDB items (AttributeValue JSON) for the registry; `subs` maps user name -> Cognito sub."""
@@ -89,22 +70,6 @@ def _all_app_services() -> tuple[str, ...]:
     return tuple(sorted(k for k, s in catalog.SERVICES.items() if s["initiator"] == catalog.APP))
 
 
-def _behaviour(raw: Mapping[str, Any], defaults: Mapping[str, Any], where: str) -> Behaviour:
-    merged = {**defaults, **raw}
-    kind = str(merged.get("behaviour", "immediate"))
-    if kind not in BEHAVIOURS:
-        raise FleetError(f"{where}: behaviour {kind!r} is not one of {', '.join(BEHAVIOURS)}")
-    try:
-        return Behaviour(
-            kind,
-            int(merged.get("ackMs", 0)),
-            int(merged.get("doneMs", 0)),
-            str(merged.get("reason", "REJECTED_BY_VEHICLE")),
-        )
-    except (TypeError, ValueError) as exc:
-        raise FleetError(f"{where}: ackMs/doneMs must be integers ({exc})") from None
-
-
 def _capabilities(raw: Any, where: str) -> tuple[str, ...]:
     if raw in (None, "ALL"):
         caps = _all_app_services()
@@ -118,7 +83,10 @@ def _capabilities(raw: Any, where: str) -> tuple[str, ...]:
     return caps
 
 
-def _vehicle(raw: Mapping[str, Any], defaults: Mapping[str, Any], where: str) -> Vehicle:
+def _vehicle(raw: Mapping[str, Any], where: str) -> Vehicle:
+    moved = [k for k in MOVED if k in raw]
+    if moved:
+        raise FleetError(f"{where}: {', '.join(moved)}: {IS_A_SCENARIO}")
     try:
         vin = check_vin(raw.get("vin"))
     except DomainError as exc:
@@ -135,16 +103,16 @@ def _vehicle(raw: Mapping[str, Any], defaults: Mapping[str, Any], where: str) ->
         str(gen),
         str(raw.get("country", "DE")),
         _capabilities(raw.get("capabilities"), where),
-        _behaviour(raw, defaults, where),
     )
 
 
 def parse_fleet(data: Mapping[str, Any]) -> Fleet:
     """Build a Fleet from the parsed fleet document; FleetError names the bad entry."""
-    defaults = data.get("defaults") or {}
+    if "defaults" in data:
+        raise FleetError(f"defaults: {IS_A_SCENARIO}")
     vehicles: dict[str, Vehicle] = {}
     for i, raw in enumerate(data.get("vehicles") or []):
-        v = _vehicle(raw, defaults, f"vehicles[{i}]")
+        v = _vehicle(raw, f"vehicles[{i}]")
         if v.vin in vehicles:
             raise FleetError(f"vehicles[{i}]: duplicate VIN {v.vin}")
         vehicles[v.vin] = v
@@ -157,7 +125,7 @@ def parse_fleet(data: Mapping[str, Any]) -> Fleet:
             if generation == "ALTERNATE":
                 generation = GENERATIONS[n % len(GENERATIONS)]
             raw = {**gen, "vin": f"{prefix}{n:06d}", "generation": generation}
-            v = _vehicle(raw, defaults, f"generated[{i}] #{n}")
+            v = _vehicle(raw, f"generated[{i}] #{n}")
             vehicles[v.vin] = v
     weights = {str(k): int(v) for k, v in (data.get("weights") or {"blue": 100, "green": 0}).items()}
     return Fleet(vehicles, weights)

@@ -31,31 +31,31 @@ def accepted(res: Any) -> str:
 def pushes_after_settle(cloud: LocalCloud, event_id: str) -> list[dict[str, Any]]:
     """The event's pushes (each {"receivedMs", "latencyMs", "body"}) once one came, after a settle."""
     deadline = time.monotonic() + FINAL_TIMEOUT_S
-    while not cloud.pushes(event_id):
+    while not cloud.mocks.pushes(event_id):
         assert time.monotonic() < deadline, f"no push for {event_id}"
         time.sleep(0.1)
     time.sleep(SETTLE_S)
-    return cloud.pushes(event_id)
+    return cloud.mocks.pushes(event_id)
 
 
 def test_horn_blow_executes_with_full_history_and_one_push(cloud: LocalCloud) -> None:
     vin = "WVWZZZ1JZXW000001"
     # the fleet's immediate car, its done 1 s after the ack: reports due at the same moment reach the
     # pipeline in no certain order (the broker mock's SQS delays are whole seconds)
-    cloud.behave(vin, {"vehicle": {"ack": {"delayMs": 0}, "done": {"delayMs": 1000}}}, case_id="e2e")
+    cloud.mocks.behave(vin, {"vehicle": {"ack": {"delayMs": 0}, "done": {"delayMs": 1000}}}, case_id="e2e")
     try:
         horn_blow(cloud, vin)
     finally:
-        cloud.behave(vin, None)
+        cloud.mocks.behave(vin, None)
 
 
 def horn_blow(cloud: LocalCloud, vin: str) -> None:
     eid = accepted(request_service(cloud, "alice", vin, "HORN_BLOW", {"durationS": 2}))
-    state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
+    state = cloud.events.wait_final(eid, FINAL_TIMEOUT_S)
     assert state is not None and state["status"] == "EXECUTED", state
     pushes = pushes_after_settle(cloud, eid)
     # the ack may be processed after the final report (it is then recorded, but stale): order by time
-    assert cloud.history(eid) == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
+    assert cloud.events.history(eid) == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
     assert len(pushes) == 1
     body = pushes[0]["body"]
     assert body["result"] == "EXECUTED" and body["vin"] == vin and body["service"] == "HORN_BLOW"
@@ -78,7 +78,7 @@ def test_busy_vehicle_gets_409_then_accepts_after_the_final_state(cloud: LocalCl
     second = request_service(cloud, "alice", vin, "HORN_BLOW")
     assert second.status == 409, second.body
     assert second.body["error"] == "VEHICLE_BUSY" and second.body["message"]
-    state = cloud.wait_final(first, FINAL_TIMEOUT_S)
+    state = cloud.events.wait_final(first, FINAL_TIMEOUT_S)
     assert state is not None and state["status"] == "EXECUTED"
     deadline = time.monotonic() + 10
     third = request_service(cloud, "alice", vin, "HORN_BLOW")
@@ -86,10 +86,10 @@ def test_busy_vehicle_gets_409_then_accepts_after_the_final_state(cloud: LocalCl
         time.sleep(0.2)
         third = request_service(cloud, "alice", vin, "HORN_BLOW")
     eid = accepted(third)
-    assert cloud.wait_final(eid, FINAL_TIMEOUT_S) is not None
+    assert cloud.events.wait_final(eid, FINAL_TIMEOUT_S) is not None
     pushes_after_settle(cloud, eid)
     # the caller of the refused request had its 409: the app gets no FAILED push for it
-    pushed = cloud.all_pushes(since_ms)
+    pushed = cloud.mocks.all_pushes(since_ms)
     assert not [p for p in pushed if p["body"].get("vin") == vin and p["body"].get("reason")]
 
 
@@ -104,7 +104,7 @@ def test_a_vin_in_lower_case_or_padded_is_the_same_vehicle(cloud: LocalCloud) ->
         b"{}",
     )
     eid = accepted(res)
-    assert cloud.wait_final(eid, FINAL_TIMEOUT_S) is not None
+    assert cloud.events.wait_final(eid, FINAL_TIMEOUT_S) is not None
     got = call_api(cloud.api_url, "GET", f"/v1/vehicles/{vin.lower()}/services/{eid}", cloud.token("alice"))
     assert got.status == 200 and got.body["vin"] == vin, got.body
 
@@ -138,14 +138,14 @@ def test_duplicate_and_out_of_order_messages_give_one_final_push(cloud: LocalClo
         history=("CREATED", "PENDING", "EXECUTED"),
     ).event_id
     assert len(pushes_after_settle(cloud, dup)) == 1
-    assert len(cloud.pushes(ooo)) == 1
+    assert len(cloud.mocks.pushes(ooo)) == 1
     # the ack after the done is late: kept for audit (a LATE# item, or an H# item after the final one
     # if the pipe read it first), not in the history GET returns
-    assert cloud.history(ooo) == ["CREATED", "PENDING", "EXECUTED"]
-    assert (cloud.state(ooo) or {}).get("status") == "EXECUTED"
+    assert cloud.events.history(ooo) == ["CREATED", "PENDING", "EXECUTED"]
+    assert (cloud.events.state(ooo) or {}).get("status") == "EXECUTED"
     # the broker delivered each report twice: the history has each status once, the repeats are LATE#
-    assert cloud.history(dup) == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
-    assert sorted(i["status"] for i in cloud.event_items(dup) if str(i["sk"]).startswith("LATE#")) == [
+    assert cloud.events.history(dup) == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
+    assert sorted(i["status"] for i in cloud.events.items(dup) if str(i["sk"]).startswith("LATE#")) == [
         "EXECUTED",
         "RUNNING",
     ]
@@ -154,12 +154,12 @@ def test_duplicate_and_out_of_order_messages_give_one_final_push(cloud: LocalClo
 def test_theft_alarm_reaches_the_subscriber(cloud: LocalCloud) -> None:
     vin = "WVWZZZ1JZXW000009"
     since_ms = int(time.time() * 1000)
-    cloud.raise_event(vin, "THEFT_ALARM")  # through the broker mock's POST /raise
+    cloud.mocks.raise_event(vin, "THEFT_ALARM")  # through the broker mock's POST /raise
     deadline = time.monotonic() + FINAL_TIMEOUT_S
     while True:
         alarms = [
             p["body"]
-            for p in cloud.all_pushes(since_ms)
+            for p in cloud.mocks.all_pushes(since_ms)
             if p["body"].get("service") == "THEFT_ALARM" and p["body"].get("vin") == vin
         ]
         if alarms or time.monotonic() > deadline:
@@ -168,7 +168,7 @@ def test_theft_alarm_reaches_the_subscriber(cloud: LocalCloud) -> None:
     assert alarms, "no theft alarm pushed"
     push = alarms[0]
     assert push["result"] == "EXECUTED" and push["source"] == "VEHICLE"
-    state = cloud.wait_final(str(push["notificationId"]), 10)
+    state = cloud.events.wait_final(str(push["notificationId"]), 10)
     assert state is not None and state["source"] == "VEHICLE"
 
 

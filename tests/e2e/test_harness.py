@@ -28,11 +28,11 @@ def behave(cloud: LocalCloud) -> Iterator[Any]:
 
     def set_behaviour(vin: str, behaviour: dict[str, Any]) -> None:
         touched.append(vin)
-        cloud.behave(vin, behaviour, case_id="e2e")
+        cloud.mocks.behave(vin, behaviour, case_id="e2e")
 
     yield set_behaviour
     for vin in touched:
-        cloud.behave(vin, None)
+        cloud.mocks.behave(vin, None)
 
 
 def command(cloud: LocalCloud, vin: str, service: str = "HORN_BLOW") -> str:
@@ -77,14 +77,14 @@ def test_a_command_executes_as_the_behaviour_says_and_the_push_is_recorded(
     since = int(time.time() * 1000)
     behave(vin, {"vehicle": {"ack": {"delayMs": 100}, "done": {"delayMs": 600}}})
     eid = command(cloud, vin)
-    state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
+    state = cloud.events.wait_final(eid, FINAL_TIMEOUT_S)
     assert state is not None and state["status"] == "EXECUTED", state
-    assert cloud.history(eid) == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
+    assert cloud.events.history(eid) == ["CREATED", "PENDING", "RUNNING", "EXECUTED"]
     (push,) = pushes(cloud, eid)
     assert push["body"]["result"] == "EXECUTED" and push["latencyMs"] >= 0
     # the earlier tests of the shared cloud waited for their own pushes: this is the only one since
     status, stats = cloud.call_url("SubscriptionMockFunctionUrl", "GET", f"/stats?sinceMs={since}")
-    assert status == 200 and stats["count"] == 1, (stats, cloud.all_pushes(since))
+    assert status == 200 and stats["count"] == 1, (stats, cloud.mocks.all_pushes(since))
     assert stats["p50"] == stats["max"] == push["latencyMs"]
 
 
@@ -93,9 +93,9 @@ def test_a_vehicle_failure_and_a_silent_car(cloud: LocalCloud, behave: Any) -> N
     behave(failing, {"vehicle": {"done": {"result": "FAILED", "reason": "VEHICLE_BUSY"}}})
     behave(silent, {"vehicle": {"connected": False}})
     failed, quiet = command(cloud, failing), command(cloud, silent)
-    state = cloud.wait_final(failed, FINAL_TIMEOUT_S)
+    state = cloud.events.wait_final(failed, FINAL_TIMEOUT_S)
     assert state is not None and (state["status"], state.get("failureReason")) == ("FAILED", "VEHICLE_BUSY")
-    state = cloud.wait_final(quiet, FINAL_TIMEOUT_S)
+    state = cloud.events.wait_final(quiet, FINAL_TIMEOUT_S)
     assert state is not None and (state["status"], state.get("failureReason")) == ("FAILED", "TIMEOUT")
 
 
@@ -103,13 +103,13 @@ def test_a_broker_in_error_mode_ends_broker_unavailable_then_accepts(cloud: Loca
     vin = "WVWZZZ1JZXW000004"
     behave(vin, {"broker": {"mode": "error", "times": 3}})  # the connector's three attempts
     eid = command(cloud, vin)
-    state = cloud.wait_final(eid, FINAL_TIMEOUT_S)
+    state = cloud.events.wait_final(eid, FINAL_TIMEOUT_S)
     assert state is not None and (state["status"], state.get("failureReason")) == (
         "FAILED",
         "BROKER_UNAVAILABLE",
     )
     again = command(cloud, vin)  # `times` used up: the broker accepts, the car answers
-    state = cloud.wait_final(again, FINAL_TIMEOUT_S)
+    state = cloud.events.wait_final(again, FINAL_TIMEOUT_S)
     assert state is not None and state["status"] == "EXECUTED", state
 
 

@@ -111,10 +111,10 @@ def test_poison_message_in_a_batch_goes_to_the_dlq_and_the_rest_is_persisted(
     assert parked[0]["MessageAttributes"]["error"]["StringValue"] == "ValidationError"
     assert "unknown field" in reason
     deadline = time.monotonic() + 10
-    while any(cloud.history(eid) != ["CREATED"] for eid in good) and time.monotonic() < deadline:
+    while any(cloud.events.history(eid) != ["CREATED"] for eid in good) and time.monotonic() < deadline:
         time.sleep(0.1)
     for eid in good:
-        assert cloud.history(eid) == ["CREATED"], eid
+        assert cloud.events.history(eid) == ["CREATED"], eid
     assert source[0].stats["failed_batches"] == 0 and drain_dlq(cloud, dlq, 1, timeout=2) == []
 
 

@@ -71,11 +71,11 @@ def behaving(
     """`vehicle` answers with another behaviour meanwhile (a kind of fleet.json: silent, late,
     duplicate, ..., or a whole behaviour record, e.g. a broker mode), as seeded afterwards."""
     record = behaviour(kind, ack_ms, done_ms) if isinstance(kind, str) else kind
-    cloud.behave(vehicle.vin, record, case_id="faults")
+    cloud.mocks.behave(vehicle.vin, record, case_id="faults")
     try:
         yield vehicle
     finally:
-        cloud.behave(vehicle.vin, None)
+        cloud.mocks.behave(vehicle.vin, None)
 
 
 def broker(mode: str, times: int, slow_ms: int = 0) -> dict[str, Any]:
@@ -213,9 +213,9 @@ def paused(cloud: LocalCloud, function: str) -> Iterator[list[int]]:
 
 
 def final_state(cloud: LocalCloud, event_id: str, timeout_s: float = FINAL_TIMEOUT_S) -> dict[str, Any]:
-    state = cloud.wait_final(event_id, timeout_s)
+    state = cloud.events.wait_final(event_id, timeout_s)
     assert state is not None, (
-        f"{event_id}: no final state within {timeout_s} s: {cloud.event_items(event_id)}"
+        f"{event_id}: no final state within {timeout_s} s: {cloud.events.items(event_id)}"
     )
     return state
 
@@ -224,19 +224,19 @@ def pushes(cloud: LocalCloud, event_id: str, timeout_s: float = FINAL_TIMEOUT_S)
     """Every push of the event (its body), once at least one came (at-least-once), after a short
     settle: the subscription mock's records (PushesTable)."""
     deadline = time.monotonic() + timeout_s
-    while not cloud.pushes(event_id):
+    while not cloud.mocks.pushes(event_id):
         assert time.monotonic() < deadline, f"{event_id}: the owner never heard of the final state"
         time.sleep(0.1)
     time.sleep(1.0)
-    return [p["body"] for p in cloud.pushes(event_id)]
+    return [p["body"] for p in cloud.mocks.pushes(event_id)]
 
 
 def history(cloud: LocalCloud, event_id: str, want: list[str], timeout_s: float = FINAL_TIMEOUT_S) -> None:
     """The persisted history (H# items) reaches exactly `want`: nothing lost, nothing extra."""
     deadline = time.monotonic() + timeout_s
-    while cloud.history(event_id) != want and time.monotonic() < deadline:
+    while cloud.events.history(event_id) != want and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert cloud.history(event_id) == want, (event_id, cloud.event_items(event_id))
+    assert cloud.events.history(event_id) == want, (event_id, cloud.events.items(event_id))
 
 
 def wait_item(
@@ -245,11 +245,11 @@ def wait_item(
     """The first item of the event that `match`es, waiting for it."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        found = [i for i in cloud.event_items(event_id) if match(i)]
+        found = [i for i in cloud.events.items(event_id) if match(i)]
         if found:
             return found[0]
         time.sleep(0.2)
-    raise AssertionError(f"{event_id}: no such item: {cloud.event_items(event_id)}")
+    raise AssertionError(f"{event_id}: no such item: {cloud.events.items(event_id)}")
 
 
 def assert_true_end(

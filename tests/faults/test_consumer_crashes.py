@@ -94,7 +94,7 @@ def test_the_distributor_killed_between_claim_and_answer_still_pushes(
     event_ids: list[str] = []
 
     def claimed() -> bool:
-        items = cloud.event_items(event_ids[0]) if event_ids else []
+        items = cloud.events.items(event_ids[0]) if event_ids else []
         return any(i["sk"] == "PUSH" and i.get("pushState") == "CLAIMED" for i in items)
 
     car = next(vehicles)
@@ -136,10 +136,10 @@ def test_the_disclosure_module_killed_mid_post_still_discloses(
                 assert killer.wait()
             assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
             deadline = time.monotonic() + 60
-            while not cloud.disclosures(f"{event_id}#EXECUTED") and time.monotonic() < deadline:
+            while not cloud.mocks.disclosures(f"{event_id}#EXECUTED") and time.monotonic() < deadline:
                 time.sleep(0.2)
         # every record of the event, by the recordIds it can have (one per status)
-        records = [r["body"] for status in STATUSES for r in cloud.disclosures(f"{event_id}#{status}")]
+        records = [r["body"] for status in STATUSES for r in cloud.mocks.disclosures(f"{event_id}#{status}")]
         assert {r["recordId"] for r in records} >= {f"{event_id}#EXECUTED"}
         assert all(r["eventId"] == event_id for r in records)
         assert all(r["recordId"] == f"{event_id}#{r['status']}" for r in records)

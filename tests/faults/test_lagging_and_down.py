@@ -40,7 +40,7 @@ def test_a_paused_persister_is_not_mistaken_for_silent_vehicles(
             state = final_state(cloud, event_id, timeout_s=30)
             assert state["status"] == "EXECUTED", state
         time.sleep(3)  # past the CREATED checks: they read STATE, not the stalled history
-        assert all(cloud.state(e)["status"] == "EXECUTED" for e in events)  # type: ignore[index]
+        assert all(cloud.events.state(e)["status"] == "EXECUTED" for e in events)  # type: ignore[index]
     for event_id in events:
         assert_true_end(cloud, event_id, "EXECUTED", statuses=EXECUTED)
 

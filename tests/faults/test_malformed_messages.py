@@ -63,7 +63,7 @@ def test_poison_goes_to_the_dlq_on_the_first_receive(cloud: LocalCloud, queue: s
 
 def test_garbage_from_the_broker_goes_to_the_incoming_dlq_with_its_reason(cloud: LocalCloud) -> None:
     marker = uuid.uuid4().hex
-    cloud.send_raw(f"vehicles/{marker}/nowhere", "???")  # as the broker puts it on the queue
+    cloud.mocks.send_raw(f"vehicles/{marker}/nowhere", "???")  # as the broker puts it on the queue
     sqs = cloud.client("sqs")
     sqs.send_message(QueueUrl=cloud.physical("IncomingQueue"), MessageBody=f"not json {marker}")
     parked = wait_parked(cloud, "IncomingDeadLetterQueue", marker, 2)

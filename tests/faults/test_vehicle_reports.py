@@ -28,7 +28,7 @@ def report(cloud: LocalCloud, vehicle: Vehicle, status: str, event_id: str | Non
     if event_id is not None:
         update["eventId"] = event_id
     topic, payload = encode_vehicle_message(cast("VehicleUpdate", update))
-    cloud.send_raw(topic, payload)
+    cloud.mocks.send_raw(topic, payload)
 
 
 def parked(cloud: LocalCloud, event_id: str, timeout_s: float = 30.0) -> list[str]:
@@ -51,7 +51,7 @@ def parked(cloud: LocalCloud, event_id: str, timeout_s: float = 30.0) -> list[st
 
 
 def late_items(cloud: LocalCloud, event_id: str) -> list[str]:
-    return sorted(str(i["status"]) for i in cloud.event_items(event_id) if str(i["sk"]).startswith("LATE#"))
+    return sorted(str(i["status"]) for i in cloud.events.items(event_id) if str(i["sk"]).startswith("LATE#"))
 
 
 def test_duplicated_reports_end_once_and_the_repeats_are_audit(
@@ -88,9 +88,9 @@ def test_a_report_after_the_timeout_does_not_change_the_truth(
         report(cloud, car, "EXECUTED", event_id)
         wait_item(cloud, event_id, lambda i: str(i["sk"]).startswith("LATE#"))
     time.sleep(1)
-    assert (cloud.state(event_id) or {}).get("failureReason") == "TIMEOUT"
-    assert cloud.history(event_id) == ["CREATED", "PENDING", "FAILED"]
-    assert len(cloud.pushes(event_id)) == len(before)
+    assert (cloud.events.state(event_id) or {}).get("failureReason") == "TIMEOUT"
+    assert cloud.events.history(event_id) == ["CREATED", "PENDING", "FAILED"]
+    assert len(cloud.mocks.pushes(event_id)) == len(before)
 
 
 def test_a_report_on_another_vehicles_topic_is_rejected_and_the_silent_car_still_times_out(
@@ -109,8 +109,8 @@ def test_an_unknown_event_id_creates_nothing(cloud: LocalCloud, vehicles: Iterat
     made_up = f"made-up-{int(time.time() * 1000)}"
     report(cloud, next(vehicles), "EXECUTED", made_up)
     assert parked(cloud, made_up) == ["UNKNOWN_EVENT"]
-    assert cloud.event_items(made_up) == []
-    assert cloud.pushes(made_up) == []
+    assert cloud.events.items(made_up) == []
+    assert cloud.mocks.pushes(made_up) == []
 
 
 def test_an_unregistered_vehicle_cannot_raise_an_event(
@@ -123,6 +123,6 @@ def test_an_unregistered_vehicle_cannot_raise_an_event(
         {"generation": car.generation, "vin": stranger_vin, "serviceType": "THEFT_ALARM",
          "status": "EXECUTED", "vehicleTs": int(time.time() * 1000)}
     )  # fmt: skip
-    cloud.send_raw(topic, payload)
+    cloud.mocks.send_raw(topic, payload)
     assert parked(cloud, stranger_vin) == ["UNREGISTERED_VEHICLE"]
-    assert not [p for p in cloud.all_pushes(since_ms) if json.dumps(p["body"]).find(stranger_vin) >= 0]
+    assert not [p for p in cloud.mocks.all_pushes(since_ms) if json.dumps(p["body"]).find(stranger_vin) >= 0]
