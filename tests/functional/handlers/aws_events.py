@@ -148,3 +148,52 @@ def incoming(name: str, messages: list[tuple[str, str, int] | str]) -> list[dict
 
 def vehicle_msg(update: VehicleUpdate) -> tuple[str, str]:
     return encode_vehicle_message(update)
+
+
+def url_event(method: str, path: str, body: Any = None, query: str = "") -> dict[str, Any]:
+    """A Lambda Function URL request, payload format 2.0 (AWS_IAM: the caller in the authorizer)."""
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": {
+            "content-type": "application/json",
+            "host": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-central-1.on.aws",
+            "x-amz-date": "20251124T160000Z",
+            "x-forwarded-proto": "https",
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abcdefghijklmnopqrstuvwxyz012345",
+            "authorizer": {
+                "iam": {
+                    "accessKey": "ASIAEXAMPLEEXAMPLE01",
+                    "accountId": "123456789012",
+                    "callerId": "AROAEXAMPLEEXAMPLE01:rs-dev-blue-vehicle-connector",
+                    "userArn": "arn:aws:sts::123456789012:assumed-role/rs-dev-blue-connector/connector",
+                    "userId": "AROAEXAMPLEEXAMPLE01:rs-dev-blue-vehicle-connector",
+                }
+            },
+            "domainName": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-central-1.on.aws",
+            "domainPrefix": "abcdefghijklmnopqrstuvwxyz012345",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.10",
+                "userAgent": "remote-services-lean-aws/1.0",
+            },
+            "requestId": str(uuid.uuid5(NS, f"url-{method}-{path}-{query}-{body!r}")),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2025:16:00:00 +0000",
+            "timeEpoch": T0,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    return event

@@ -10,14 +10,10 @@ task inputs of validate/enrich. Names with "invalid" are expected to fail cleanl
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 from tests.functional.handlers.aws_events import (
-    ACCOUNT,
-    NS,
-    REGION,
     T0,
     VIN_FR,
     VIN_G1,
@@ -29,6 +25,8 @@ from tests.functional.handlers.aws_events import (
     sqs_record,
     vehicle_msg,
 )
+from tests.functional.handlers.make_harness_events import harness_events
+from tests.functional.handlers.make_task_events import task_input_events
 
 ROOT = Path(__file__).resolve().parents[3] / "events"
 OUT = [ROOT]
@@ -47,103 +45,7 @@ def main(root: Path = ROOT) -> None:
         old.unlink()
     climate = {"targetTemperatureC": 21.5, "durationMin": 10}
 
-    # ---- validate (task input from the event-creation workflow)
-    write("validate", "horn-blow", {"vin": VIN_G2, "serviceType": "HORN_BLOW", "parameters": {}})
-    write(
-        "validate",
-        "climate-start",
-        {"vin": VIN_G1, "serviceType": "CLIMATE_START", "parameters": {"targetTemperatureC": 21.5}},
-    )
-    write("validate", "door-lock-lowercase-vin", {"vin": " wvwzzz1jzxw000001", "serviceType": "DOOR_LOCK"})
-    write(
-        "validate", "invalid-vin", {"vin": "WVWZZZ1JZXW00000O", "serviceType": "HORN_BLOW", "parameters": {}}
-    )
-    write(
-        "validate",
-        "invalid-climate-temperature",
-        {"vin": VIN_G1, "serviceType": "CLIMATE_START", "parameters": {"targetTemperatureC": 35}},
-    )
-    write(
-        "validate",
-        "invalid-unknown-parameter",
-        {"vin": VIN_G1, "serviceType": "DOOR_UNLOCK", "parameters": {"force": True}},
-    )
-    write(
-        "validate",
-        "invalid-unknown-service",
-        {"vin": VIN_G1, "serviceType": "SUNROOF_OPEN", "parameters": {}},
-    )
-    write("validate", "invalid-theft-alarm-requested", {"vin": VIN_G1, "serviceType": "THEFT_ALARM"})
-
-    # ---- enrich (task input: registry item as DynamoDB GetItem returns it)
-    owner = "3f1c8a52-7d2b-4c1e-9f00-0a1b2c3d4e5f"
-
-    def registry(
-        vin: str, generation: str, country: str, caps: list[str], who: str = owner
-    ) -> dict[str, Any]:
-        return {
-            "vin": {"S": vin},
-            "owner": {"S": who},
-            "generation": {"S": generation},
-            "country": {"S": country},
-            "capabilities": {"SS": caps},
-        }
-
-    all_caps = [
-        "CLIMATE_START",
-        "CLIMATE_STOP",
-        "DOOR_LOCK",
-        "DOOR_UNLOCK",
-        "HORN_BLOW",
-        "LIGHT_FLASH",
-        "VEHICLE_FINDER",
-        "WINDOW_CLOSE",
-    ]
-    write(
-        "enrich",
-        "g1-horn-blow",
-        {
-            "vin": VIN_G1,
-            "serviceType": "HORN_BLOW",
-            "owner": owner,
-            "registryItem": registry(VIN_G1, "G1", "DE", ["HORN_BLOW", "LIGHT_FLASH"]),
-        },
-    )
-    write(
-        "enrich",
-        "g2-climate-start",
-        {
-            "vin": VIN_G2,
-            "serviceType": "CLIMATE_START",
-            "owner": owner,
-            "registryItem": registry(VIN_G2, "G2", "DE", all_caps),
-        },
-    )
-    write(
-        "enrich",
-        "invalid-not-owner",
-        {
-            "vin": VIN_G2,
-            "serviceType": "DOOR_UNLOCK",
-            "owner": owner,
-            "registryItem": registry(VIN_G2, "G2", "DE", all_caps, "someone-else"),
-        },
-    )
-    write(
-        "enrich",
-        "invalid-unknown-vin",
-        {"vin": VIN_FR, "serviceType": "HORN_BLOW", "owner": owner, "registryItem": None},
-    )
-    write(
-        "enrich",
-        "invalid-unsupported-service",
-        {
-            "vin": VIN_G1,
-            "serviceType": "CLIMATE_START",
-            "owner": owner,
-            "registryItem": registry(VIN_G1, "G1", "DE", ["HORN_BLOW"]),
-        },
-    )
+    task_input_events(write)  # validate, enrich: Step Functions task inputs
 
     # ---- vehicle_decoder (Pipes enrichment input)
     def up(
@@ -414,130 +316,7 @@ def main(root: Path = ROOT) -> None:
     )
     write("disclosure", "invalid-body-not-json", sns_records(x, "notjson", ["\u0000"]))
 
-    harness_events()
-
-
-def url_event(method: str, path: str, body: Any = None, query: str = "") -> dict[str, Any]:
-    """A Lambda Function URL request, payload format 2.0 (AWS_IAM: the caller in the authorizer)."""
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": {
-            "content-type": "application/json",
-            "host": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-central-1.on.aws",
-            "x-amz-date": "20251124T160000Z",
-            "x-forwarded-proto": "https",
-        },
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abcdefghijklmnopqrstuvwxyz012345",
-            "authorizer": {
-                "iam": {
-                    "accessKey": "ASIAEXAMPLEEXAMPLE01",
-                    "accountId": "123456789012",
-                    "callerId": "AROAEXAMPLEEXAMPLE01:rs-dev-blue-vehicle-connector",
-                    "userArn": "arn:aws:sts::123456789012:assumed-role/rs-dev-blue-connector/connector",
-                    "userId": "AROAEXAMPLEEXAMPLE01:rs-dev-blue-vehicle-connector",
-                }
-            },
-            "domainName": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-central-1.on.aws",
-            "domainPrefix": "abcdefghijklmnopqrstuvwxyz012345",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.10",
-                "userAgent": "remote-services-lean-aws/1.0",
-            },
-            "requestId": str(uuid.uuid5(NS, f"url-{method}-{path}-{query}-{body!r}")),
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "24/Nov/2025:16:00:00 +0000",
-            "timeEpoch": T0,
-        },
-        "isBase64Encoded": False,
-    }
-    if query:
-        event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
-    if body is not None:
-        event["body"] = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
-    return event
-
-
-def harness_events() -> None:
-    """The test harness's functions (docs/test-harness.md): the two Function URL mocks and the relay."""
-    from remote_services.vehicles import encode_command
-
-    g2 = envelope(70, "HORN_BLOW", "PENDING", dt=70)
-    g1 = envelope(71, "LIGHT_FLASH", "PENDING", VIN_G1, "G1", dt=70)
-    for name, env in (("publish-g2-horn-blow", g2), ("publish-g1-light-flash", g1)):
-        topic, payload = encode_command(env)  # type: ignore[arg-type]
-        write(
-            "broker_mock",
-            name,
-            url_event(
-                "POST", "/publish", {"topic": topic, "payload": payload, "correlationId": env["traceId"]}
-            ),
-        )
-    write(
-        "broker_mock",
-        "raise-theft-alarm",
-        url_event(
-            "POST",
-            "/raise",
-            {"vin": VIN_G2, "generation": "G2", "serviceType": "THEFT_ALARM", "count": 2, "everyMs": 1000},
-        ),
-    )
-    write(
-        "broker_mock",
-        "publish-undecodable",
-        url_event("POST", "/publish", {"topic": "vehicles/x", "payload": "?"}),
-    )
-    write("broker_mock", "invalid-body-not-json", url_event("POST", "/publish", "{not json"))
-    write("broker_mock", "invalid-missing-payload", url_event("POST", "/publish", {"topic": "t"}))
-    write("broker_mock", "invalid-unknown-route", url_event("POST", "/other", {}))
-    push = {
-        "notificationId": eid(72),
-        "vin": VIN_G2,
-        "service": "HORN_BLOW",
-        "result": "EXECUTED",
-        "source": "APP",
-        "firstSeenMs": T0,
-        "pushedMs": T0 + 900,
-    }
-    write("subscription_mock", "push-executed", url_event("POST", "/push", push))
-    write("subscription_mock", "get-pushes", url_event("GET", "/pushes", query=f"notificationId={eid(72)}"))
-    write("subscription_mock", "get-stats", url_event("GET", "/stats", query=f"sinceMs={T0 - 1000}"))
-    write(
-        "subscription_mock",
-        "invalid-push-without-first-seen",
-        url_event("POST", "/push", {"notificationId": eid(73)}),
-    )
-    write("subscription_mock", "invalid-pushes-without-id", url_event("GET", "/pushes"))
-    q = "HarnessDelayQueue"
-    inner = json.dumps(
-        {
-            "topic": f"vehicles/{VIN_G2}/v2/remote-services/status",
-            "payload": "x",
-            "receivedMs": T0 + 1_000_000,
-        },
-        separators=(",", ":"),
-    )
-    incoming_url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/rs-dev-blue-incoming"
-    due_soon = json.dumps({"dueMs": T0 + 1_000_000, "queueUrl": incoming_url, "body": inner})
-    due_later = json.dumps({"dueMs": T0 + 5_000_000, "queueUrl": incoming_url, "body": inner})
-    write(
-        "harness_relay",
-        "delayed-messages",
-        {"Records": [sqs_record(q, due_soon, f"{q}/soon"), sqs_record(q, due_later, f"{q}/later")]},
-    )
-    write(
-        "harness_relay",
-        "invalid-not-a-delayed-message",
-        {"Records": [sqs_record(q, json.dumps({"dueMs": "soon"}), f"{q}/bad")]},
-    )
+    harness_events(write)
 
 
 if __name__ == "__main__":
