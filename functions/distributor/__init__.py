@@ -1,1 +1,1 @@
-"""distributor: pushes final events to the subscriber and emits EndToEndLatency."""
+"""distributor: pushes final events to the subscriber and emits their metrics (final_metrics)."""

@@ -1,15 +1,16 @@
 """distributor (final events only): push the subscriber format at least once, with one notificationId
-per event (remote_services.push), and emit EMF EndToEndLatency (ms) with dimensions ServiceType and
-Colour."""
+per event (remote_services.push), and emit the final event's metrics (remote_services.final_metrics:
+EndToEndLatency, CommandsFinal, CommandsTimedOut)."""
 
 from __future__ import annotations
 
 from remote_services.aws import DynamoDB
 from remote_services.envelope import from_sqs_record
 from remote_services.events_table import EventsTable
+from remote_services.final_metrics import emit_final
 from remote_services.obs.logger import Logger
 from remote_services.obs.metrics import Metrics
-from remote_services.push import emit_latency, push
+from remote_services.push import push
 from remote_services.settings import env, env_int
 from remote_services.sqs_handler import SqsBatchHandler
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 logger = Logger()
-metrics = Metrics(service="")  # dimensions: exactly ServiceType and Colour
+metrics = Metrics(service="")  # dimensions: exactly those of obs.catalog
 dynamodb = DynamoDB()
 
 
@@ -29,7 +30,7 @@ def _record(record: dict[str, Any]) -> None:
     if result.taken_over:
         logger.warning("push claim was taken over while pushing", eventId=event["eventId"])
     if result.pushed_ms is not None:
-        emit_latency(metrics, event, result.pushed_ms)
+        emit_final(metrics, event, result.pushed_ms)
     log = logger.warning if result.outcome == "not-final" else logger.info  # a final-only subscription
     log(f"{result.outcome}: {event['status']}", eventId=event["eventId"], outcome=result.outcome)
 

@@ -1,12 +1,14 @@
 """vehicle_decoder (Pipes enrichment): the SQS records of vehicle reports -> one entry per record for
 the incoming workflow: ``update``, ``vehicle-event`` or ``undecodable`` (remote_services.incoming).
-It never raises for a bad record: the workflow parks an undecodable one in the incoming DLQ."""
+It never raises for a bad record: the workflow parks an undecodable one in the incoming DLQ (EMF
+VehicleReportsRejected by Reason)."""
 
 from __future__ import annotations
 
 from remote_services.errors import ValidationError
-from remote_services.incoming import decode_record
+from remote_services.incoming import decode_record, emit_rejected
 from remote_services.obs.logger import Logger
+from remote_services.obs.metrics import Metrics
 from remote_services.settings import env_int
 
 TYPE_CHECKING = False
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from remote_services.typedefs import LambdaContext
 
 logger = Logger()
+metrics = Metrics(service="")  # dimensions: exactly those of obs.catalog
 
 
 def handler(event: list[Any], context: LambdaContext) -> list[dict[str, Any]]:
@@ -30,4 +33,5 @@ def handler(event: list[Any], context: LambdaContext) -> list[dict[str, Any]]:
             reason = result["reason"]
             text = f"vehicle message parked ({reason}): {result['error']}"
             logger.warning(text, messageId=message_id, reason=reason)
+    emit_rejected(metrics, [r["reason"] for r in out if r["kind"] == "undecodable"])
     return out

@@ -6,6 +6,7 @@
   so a repeated message is the same event;
 - ``undecodable``: anything else, with ``reason`` and ``error``: the workflow parks it in the incoming
   DLQ (nothing is lost). Decoding never raises for a bad record.
+The decoder emits VehicleReportsRejected (EMF, by Reason) for the undecodable ones (`emit_rejected`).
 Every entry carries ``expiresAt`` (epoch s, the events table's TTL) for the items the workflow writes.
 """
 
@@ -15,12 +16,15 @@ from lambda_runtime import jsonlite
 
 from .errors import DecodeError, ValidationError
 from .events_table import expires_at
+from .obs import catalog
 from .status import rank
 from .vehicles import decode_vehicle_message
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from .obs.metrics import Metrics
 
 
 def _received_ms(message: dict[str, Any], record: object) -> int:
@@ -69,3 +73,11 @@ def decode_record(record: object, ttl_days: int) -> dict[str, Any]:
         return {"kind": "update", **entry, "statusRank": rank(update["status"])}
     event_id = f"{update['vin']}-{update['serviceType']}-{update['vehicleTs']}"
     return {"kind": "vehicle-event", **entry, "eventId": event_id}
+
+
+def emit_rejected(metrics: Metrics, reasons: list[str]) -> None:
+    """EMF VehicleReportsRejected: one document per reason, the count of the batch's records with it."""
+    for reason in sorted(set(reasons)):
+        metrics.add_dimension("Reason", reason)
+        metrics.add_metric(catalog.VEHICLE_REPORTS_REJECTED, "Count", reasons.count(reason))
+        metrics.flush(catalog.REJECTED_DIMENSIONS)

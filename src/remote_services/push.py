@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from .events_table import EventsTable
-    from .obs.metrics import Metrics
     from .typedefs import Envelope
 
 PUSH_TIMEOUT_S = 1.0
@@ -84,12 +83,3 @@ def push(table: EventsTable, event: Envelope, claim_id: str, subscriber_url: str
         raise
     taken_over = not table.finish_push(event["eventId"], claim_id, pushed_ms)
     return Pushed("pushed", pushed_ms, taken_over)
-
-
-def emit_latency(metrics: Metrics, event: Envelope, pushed_ms: int) -> None:
-    """EMF EndToEndLatency (ms, first seen at the API -> pushed), dimensions ServiceType and Colour."""
-    metrics.add_dimension("ServiceType", event["serviceType"])
-    metrics.add_dimension("Colour", event["colour"])
-    metrics.add_metric("EndToEndLatency", "Milliseconds", pushed_ms - event["firstSeenMs"])
-    metrics.add_metadata("eventId", event["eventId"])
-    metrics.flush()

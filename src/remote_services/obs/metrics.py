@@ -44,18 +44,27 @@ class Metrics:
         """A key that is logged with the metrics but is not a dimension."""
         self._metadata[key] = value
 
-    def serialize(self, timestamp_ms: int | None = None) -> dict[str, Any]:
-        """The EMF document (same layout as Powertools' ``serialize_metric_set``)."""
+    def serialize(
+        self, timestamp_ms: int | None = None, dimension_sets: tuple[tuple[str, ...], ...] | None = None
+    ) -> dict[str, Any]:
+        """The EMF document (same layout as Powertools' ``serialize_metric_set``). `dimension_sets`:
+        several sets of the added dimensions (EMF publishes every metric under each); default one
+        set of them all."""
         dimensions = dict(self._dimensions)
         if self.service and "service" not in dimensions:
             dimensions["service"] = self.service
+        sets = [list(dimensions)] if dimension_sets is None else [list(names) for names in dimension_sets]
+        for names in sets:
+            missing = [n for n in names if n not in dimensions]
+            if missing:
+                raise ValueError(f"dimension set {names} names dimensions not added: {missing}")
         doc: dict[str, Any] = {
             "_aws": {
                 "Timestamp": int(time.time() * 1000) if timestamp_ms is None else timestamp_ms,
                 "CloudWatchMetrics": [
                     {
                         "Namespace": self.namespace,
-                        "Dimensions": [list(dimensions)],
+                        "Dimensions": sets,
                         "Metrics": [{"Name": n, "Unit": u} for n, (u, _) in self._metrics.items()],
                     }
                 ],
@@ -67,11 +76,12 @@ class Metrics:
             doc[name] = values
         return doc
 
-    def flush(self) -> None:
+    def flush(self, dimension_sets: tuple[tuple[str, ...], ...] | None = None) -> None:
         """Print the EMF document (if any metric was added) and clear metrics, dimensions and metadata."""
         if self._metrics:
             stream = self._stream or sys.stdout
-            stream.write(jsonlite.dumps(self.serialize(), separators=(",", ":")) + "\n")
+            doc = self.serialize(dimension_sets=dimension_sets)
+            stream.write(jsonlite.dumps(doc, separators=(",", ":")) + "\n")
             stream.flush()
         self._metrics.clear()
         self._dimensions.clear()

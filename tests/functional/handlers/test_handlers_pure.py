@@ -92,9 +92,15 @@ def test_enrich(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", event_files("vehicle_decoder"), ids=ids(event_files("vehicle_decoder")))
-def test_vehicle_decoder(path: Path) -> None:
+def test_vehicle_decoder(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     records = load(path)
     out = decode(records, Context())
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    rejected = sum(1 for o in out if o["kind"] == "undecodable")
+    assert [(d["Reason"], d["VehicleReportsRejected"]) for d in emf] == (
+        [("UNDECODABLE", [float(rejected)])] if rejected else []
+    )
+    assert all(d["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Reason"]] for d in emf)
     expected = DECODER[path.stem]
     assert len(out) == len(records) == len(expected)
     for record, got, want in zip(records, out, expected, strict=True):

@@ -56,7 +56,7 @@ def test_every_queue_is_encrypted_and_every_working_queue_has_a_dlq_with_an_alar
     alarmed = {}
     for res in of_type("AWS::CloudWatch::Alarm").values():
         props = res["Properties"]
-        if props["MetricName"] == "ApproximateNumberOfMessagesVisible" and props["Namespace"] == "AWS/SQS":
+        if props.get("MetricName") == "ApproximateNumberOfMessagesVisible" and props["Namespace"] == "AWS/SQS":
             (dimension,) = props["Dimensions"]
             assert dimension["Name"] == "QueueName"
             alarmed[getatt_target(dimension["Value"])] = props
