@@ -13,7 +13,7 @@ export PYTHONPATH := $(ROOT)/src:$(ROOT)
 NATIVE ?= 1
 export NATIVE
 
-.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local scenarios clean
+.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local scenarios dashboard clean
 
 venv: $(VENV)/.installed $(ROOT)/.venv-sam/.installed $(ROOT)/.venv-checkov/.installed
 $(VENV)/.installed: requirements-dev.txt
@@ -82,6 +82,9 @@ invoke: venv
 # ARGS="--matrix" adds the generated matrix; reports/scenarios.{json,xml}. docs/test-harness.md
 scenarios: venv
 	$(PY) -m simulator run $(ARGS)
+# The template's dashboard from the last local run's metrics: reports/dashboard.png (+ .json)
+dashboard: venv
+	$(PY) -m localcloud dashboard $(ARGS)
 bench-local: venv
 	$(PY) $(ROOT)/bench/local.py $(ARGS)
 

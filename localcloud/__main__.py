@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,8 +131,10 @@ def cmd_demo(args: argparse.Namespace, keep_serving: bool) -> int:
             "/services/<eventId>"
         )
         say("  make scenarios (python -m simulator run) uses this cloud while it runs")
+        _dashboard(cloud.state_dir)
+        say(f"  {DASHBOARD_PNG} is refreshed every {DASHBOARD_EVERY_S:.0f} s while it serves")
         try:
-            _wait_for_interrupt()
+            _wait_for_interrupt(lambda: _dashboard(cloud.state_dir, quiet=True))
         finally:
             info_file.unlink(missing_ok=True)
         return 0
@@ -154,8 +157,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _wait_for_interrupt() -> None:
+DASHBOARD_PNG = Path("reports") / "dashboard.png"
+DASHBOARD_EVERY_S = 60.0
+
+
+def _dashboard(state_dir: Path, quiet: bool = False) -> None:
+    """reports/dashboard.png + .json from the local cloud's datapoints (localcloud.cloudwatch)."""
+    from localcloud.cloudwatch.dashboard import render
+
+    render(state_dir, DASHBOARD_PNG, DASHBOARD_PNG.with_suffix(".json"), (lambda _m: None) if quiet else say)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    try:
+        _dashboard(Path(args.state_dir))
+    except FileNotFoundError as exc:
+        raise SystemExit(str(exc)) from None
+    return 0
+
+
+def _wait_for_interrupt(refresh: Callable[[], None] | None = None) -> None:
+    """Until Ctrl-C or SIGTERM; `refresh` every DASHBOARD_EVERY_S seconds meanwhile."""
     stop = False
+    due = time.monotonic() + DASHBOARD_EVERY_S
 
     def handler(_sig: int, _frame: Any) -> None:
         nonlocal stop
@@ -165,6 +189,9 @@ def _wait_for_interrupt() -> None:
     try:
         while not stop:
             time.sleep(0.5)
+            if refresh is not None and time.monotonic() >= due:
+                refresh()
+                due = time.monotonic() + DASHBOARD_EVERY_S
     except KeyboardInterrupt:
         pass
     say("stopping")
@@ -282,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     p_inv.add_argument("event", help="event JSON file, or - for stdin")
     common(p_inv, 1.0)
     common(sub.add_parser("build", help="sam build now"), 1.0)
+    p_dash = sub.add_parser("dashboard", help="render the template's dashboard from the last run's metrics")
+    p_dash.add_argument("--state-dir", default=".localcloud", help="the local cloud's state directory")
     args = parser.parse_args(argv)
     if args.command == "build":
         sam_build(_native(args), Path(args.build_dir), out=say)
@@ -290,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_invoke(args)
     if args.command == "serve":
         return cmd_serve(args)
+    if args.command == "dashboard":
+        return cmd_dashboard(args)
     return cmd_demo(args, keep_serving=args.command == "run")
 
 

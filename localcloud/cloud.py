@@ -42,6 +42,8 @@ from localcloud.aws.dynamodb_ttl import TtlSweeper
 from localcloud.aws.endpoint import AwsEndpoint
 from localcloud.aws.function_urls import FunctionUrlServer
 from localcloud.aws.moto_server import MotoServer
+from localcloud.cloudwatch.metric_log import MetricLog
+from localcloud.cloudwatch.sqs_sampler import SqsSampler
 from localcloud.eventsources.pipes import PipeRunner
 from localcloud.eventsources.sqs import SqsEventSource
 from localcloud.harness_driver import HarnessDriver
@@ -130,6 +132,8 @@ class LocalCloud:
         self.ttl: TtlSweeper | None = None
         self._events: EventReader | None = None
         self._mocks: HarnessDriver | None = None
+        self.metrics: Any = None  # MetricLog: the datapoints of the local CloudWatch
+        self.metrics_sampler: Any = None  # SqsSampler: AWS/SQS depth and age, every 10 s
 
     # -- context manager ----------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:
@@ -159,6 +163,7 @@ class LocalCloud:
         return self
 
     def _start(self) -> None:
+        started_ms = int(time.time() * 1000)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._progress("starting moto, the function host and the AWS endpoint")
         self.moto = self._step("moto", lambda: MotoServer().start())
@@ -170,6 +175,9 @@ class LocalCloud:
             default_concurrency=self.concurrency,
         )
         self._stack.append(self.host.stop)
+        self.metrics = MetricLog(self.state_dir)  # CloudWatch, locally: make dashboard reads it
+        self._stack.append(self.metrics.close)
+        self.host.on_metric = self.metrics.lambda_metric
         self.endpoint = self._step(
             "front", lambda: AwsEndpoint(moto_url=self.moto.url, host=self.host).start()
         )
@@ -180,6 +188,7 @@ class LocalCloud:
         self._progress(f"provisioning from {self.template_path}")
         prov: Provisioned = self._step("provision", self._provision)
         self.resources = prov
+        self.metrics.write_context(wiring.cloudwatch_context(prov, self.template_path, started_ms))
         if prov.not_emulated:
             self._progress("not emulated: " + wiring.count_kinds(prov.not_emulated))
         self._step("register", self._register_functions)
@@ -190,6 +199,8 @@ class LocalCloud:
         self._progress("starting pollers, pipes, TTL sweeper and the API")
         if self.event_sources:
             self._step("event_sources", self._start_event_sources)
+        self.metrics_sampler = SqsSampler(self.metrics, prov.account_id, self.region).start()
+        self._stack.append(self.metrics_sampler.stop)
         self._step("api", self._start_api)
         if self.warm_functions:
             self._progress(f"warming {len(prov.functions)} functions")

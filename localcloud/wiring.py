@@ -17,6 +17,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from localcloud.apigateway import RestApiServer, UserPool, stage_settings
@@ -30,6 +31,7 @@ from localcloud.provision import (
     EventSourceMappingConfig,
     FunctionConfig,
     PipeConfig,
+    Provisioned,
     TtlTableConfig,
 )
 
@@ -202,3 +204,21 @@ def signed_request(url: str, method: str, path: str, body: Any, region: str) -> 
         return status, json.loads(raw) if raw else None
     except ValueError:
         return status, raw.decode("utf-8", "replace")
+
+
+def cloudwatch_context(prov: Provisioned, template_path: Path, started_ms: int) -> dict[str, Any]:
+    """What the local dashboard needs to resolve the template's DashboardBody (`localcloud.cloudwatch`)."""
+    api = prov.api
+    api_name = str(api.properties.get("Name", api.logical_id)) if api else ""
+    return {
+        "template": str(template_path.resolve()),
+        "startedMs": started_ms,
+        "region": prov.region,
+        "parameters": {k: str(v) for k, v in prov.parameters.items()},
+        "physical": dict(prov.physical_ids),
+        "attributes": {
+            lid: {k: v for k, v in attrs.items() if isinstance(v, (str, int, float))}
+            for lid, attrs in prov.attributes.items()
+        },
+        "apiDimensions": [["ApiName", api_name], ["Stage", api.stage_name if api else ""]],
+    }

@@ -49,7 +49,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -86,6 +86,9 @@ class FunctionHost:
         self._lock = threading.Lock()
         self._async = ThreadPoolExecutor(max_workers=async_workers, thread_name_prefix="lambda-event")
         self._stopped = False
+        # what Lambda publishes to CloudWatch (AWS/Lambda): (function name, metric, value) per
+        # invocation: Invocations, Duration, Errors, Throttles, and InitDuration from a cold REPORT
+        self.on_metric: Callable[[str, str, float], None] | None = None
 
     # --- registry ----------------------------------------------------------------------
     def register(self, spec: FunctionSpec) -> None:
@@ -215,12 +218,20 @@ class FunctionHost:
         pool = self._pool(name_or_arn)
         if invocation_type == "DryRun":
             return InvokeResult(204, b"")
-        if pool.limit <= 0:
-            raise TooManyRequests(f"Rate Exceeded: {pool.spec.function_name} has reserved concurrency 0")
-        if invocation_type == "Event":
-            self._async.submit(self._invoke_quietly, pool, payload, trace_id)
-            return InvokeResult(202, b"")
-        return self._invoke(pool, payload, log_type == "Tail", client_context, trace_id)
+        try:
+            if pool.limit <= 0:
+                raise TooManyRequests(f"Rate Exceeded: {pool.spec.function_name} has reserved concurrency 0")
+            if invocation_type == "Event":
+                self._async.submit(self._invoke_quietly, pool, payload, trace_id)
+                return InvokeResult(202, b"")
+            return self._invoke(pool, payload, log_type == "Tail", client_context, trace_id)
+        except TooManyRequests:
+            self._metric(pool.spec.function_name, "Throttles", 1)
+            raise
+
+    def _metric(self, function_name: str, metric: str, value: float) -> None:
+        if self.on_metric is not None:
+            self.on_metric(function_name, metric, value)
 
     def _invoke_quietly(self, pool: InstancePool, payload: bytes, trace_id: str | None) -> None:
         try:
@@ -303,6 +314,11 @@ class FunctionHost:
             report += f"Init Duration: {inst.init_duration_ms:.2f} ms\t"
             inst.reported_init = True
         lines = extra_log + f"END RequestId: {rid}\n".encode() + (report + "\n").encode()
+        self._metric(spec.function_name, "Invocations", 1)
+        self._metric(spec.function_name, "Duration", duration_ms)
+        self._metric(spec.function_name, "Errors", 1 if function_error else 0)
+        if cold and inst.init_duration_ms is not None:
+            self._metric(spec.function_name, "InitDuration", inst.init_duration_ms)
         pool.log.write(lines)
         inv.log.extend(lines)
         log_result = base64.b64encode(bytes(inv.log[-TAIL_BYTES:])).decode() if tail else None
