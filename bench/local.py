@@ -47,6 +47,7 @@ from bench.local_capacity import (  # noqa: E402
 from bench.local_overload import VehiclePool, bench_burst, bench_overload, plot_overload  # noqa: E402
 from bench.local_readback import answers_at_once  # noqa: E402
 from localcloud.cloud import LocalCloud  # noqa: E402
+from localcloud.cloudwatch.dashboard import render  # noqa: E402
 from localcloud.sam_build import BUILD_DIR, MARKER_NAME, build_state, sam_build  # noqa: E402
 
 PHASES = ("startup", "moto", "latency", "ramp", "throughput", "burst", "overload")
@@ -274,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         report["machine"]["loadavg_at_end"] = list(os.getloadavg())
     run["utc_end"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     report.setdefault("runs", []).append(run)
+    # the last cloud of the run (burst/overload when they ran) as the template's dashboard shows it
+    dashboard = output.with_name(output.stem + "-dashboard.png")
+    render(ROOT / ".localcloud" / "bench", dashboard, dashboard.with_suffix(".json"), out)
+    report["dashboard"] = str(dashboard)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
     out(f"wrote {args.output}")

@@ -133,7 +133,7 @@ class LocalCloud:
         self._events: EventReader | None = None
         self._mocks: HarnessDriver | None = None
         self.metrics: Any = None  # MetricLog: the datapoints of the local CloudWatch
-        self.metrics_sampler: Any = None  # SqsSampler: AWS/SQS depth and age, every 10 s
+        self.metrics_sampler: Any = None  # SqsSampler: AWS/SQS depth and age, every 5 s
 
     # -- context manager ----------------------------------------------------------------------
     def __enter__(self) -> LocalCloud:

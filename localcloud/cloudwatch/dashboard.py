@@ -150,10 +150,12 @@ class Evaluator:
         out: list[Series] = []
         maths = []
         rows = props.get("metrics", [])
-        names = {row[1] for row in rows if isinstance(row, list)}
+        metric_rows = [row for row in rows if isinstance(row, list)]
+        plain = {tuple(x for x in row if not isinstance(x, dict)) for row in metric_rows}
+        named = len({row[1] for row in metric_rows}) > 1 or len(plain) < len(metric_rows)  # stats differ
         for row in rows:
             if isinstance(row, list):
-                out.append(self.row(row, props.get("stat", "Average"), len(names) > 1))
+                out.append(self.row(row, props.get("stat", "Average"), named))
             elif row["expression"].startswith("SEARCH("):
                 out += self.search(row["expression"])
             else:

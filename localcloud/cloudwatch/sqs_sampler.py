@@ -7,6 +7,7 @@ the queue was sent), read from moto's queues in this process (moto keeps no Clou
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -18,7 +19,7 @@ from localcloud.cloudwatch.metric_log import MetricLog
 class SqsSampler:
     """A daemon thread sampling every queue of one account and region."""
 
-    def __init__(self, log: MetricLog, account_id: str, region: str, every_s: float = 10.0) -> None:
+    def __init__(self, log: MetricLog, account_id: str, region: str, every_s: float = 5.0) -> None:
         self.log, self.account_id, self.region, self.every_s = log, account_id, region, every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqs-metrics", daemon=True)
@@ -28,8 +29,11 @@ class SqsSampler:
         return self
 
     def stop(self) -> None:
+        """Stop sampling (after one last sample: the queues as the cloud stops)."""
         self._stop.set()
         self._thread.join(timeout=5)
+        with contextlib.suppress(Exception):  # moto already reset: nothing to sample
+            self.sample()
 
     def sample(self) -> None:
         """One sample of every queue."""

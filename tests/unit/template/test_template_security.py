@@ -56,7 +56,8 @@ def test_every_queue_is_encrypted_and_every_working_queue_has_a_dlq_with_an_alar
     alarmed = {}
     for res in of_type("AWS::CloudWatch::Alarm").values():
         props = res["Properties"]
-        if props.get("MetricName") == "ApproximateNumberOfMessagesVisible" and props["Namespace"] == "AWS/SQS":
+        metric = (props.get("Namespace"), props.get("MetricName"))
+        if metric == ("AWS/SQS", "ApproximateNumberOfMessagesVisible"):
             (dimension,) = props["Dimensions"]
             assert dimension["Name"] == "QueueName"
             alarmed[getatt_target(dimension["Value"])] = props
