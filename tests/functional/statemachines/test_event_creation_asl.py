@@ -68,14 +68,24 @@ def state_item(cloud: LocalCloud, event_id: str) -> dict[str, Any] | None:
     return item
 
 
-def assert_refused(cloud: LocalCloud, mailbox: Mailbox, event_id: str, reason: str) -> None:
+def assert_refused(
+    cloud: LocalCloud, mailbox: Mailbox, event_id: str, reason: str, checked_first: bool = True
+) -> None:
     """A refusal: STATE FAILED with the reason, published for the history with push=false, so the
-    distributor's subscription never sees it (the caller already has its 4xx)."""
+    distributor's subscription never sees it (the caller already has its 4xx). `checked_first`: refused
+    by the checks that run before CREATED is published (registry, validate, enrich), so there is none."""
     seen = published(cloud, mailbox, event_id)
     assert seen["DistributorQueue"] == []
     (failed,) = [m for m in seen["PersisterQueue"] if m.body["status"] == "FAILED"]
     assert failed.body["failureReason"] == reason
     assert failed.attributes["final"] == "true" and failed.attributes["push"] == "false"
+    if checked_first:
+        assert [m.body["status"] for m in seen["PersisterQueue"]] == ["FAILED"]
+        assert seen["LifecycleQueue"] == []
+    assert_recorded(cloud, event_id, reason)
+
+
+def assert_recorded(cloud: LocalCloud, event_id: str, reason: str) -> None:
     state = state_item(cloud, event_id)
     assert (
         state is not None and state["status"] == {"S": "FAILED"} and state["failureReason"] == {"S": reason}
@@ -154,7 +164,7 @@ def test_second_command_while_one_is_in_flight_is_409_and_fails_cleanly(
         "statusCode": 409,
         "body": {"error": "VEHICLE_BUSY", "message": "the vehicle already has a command in flight"},
     }
-    assert_refused(cloud, mailbox, second["eventId"], "VEHICLE_BUSY")
+    assert_refused(cloud, mailbox, second["eventId"], "VEHICLE_BUSY", checked_first=False)
     seen = published(cloud, mailbox, second["eventId"])
     assert "PENDING" not in [m.body["status"] for m in seen["PersisterQueue"]]
     assert mailbox.of_event(cloud.physical("OutgoingQueue"), second["eventId"]) == []
@@ -229,9 +239,32 @@ def test_a_service_the_vehicle_lacks_is_400_unsupported(
 def test_a_malformed_vin_is_400_not_403(
     cloud: LocalCloud, mailbox: Mailbox, vehicles: Iterator[Vehicle]
 ) -> None:
-    """Not in the registry, but the request itself is wrong: the caller learns what is wrong."""
+    """Not in the registry, but the request itself is wrong: the caller learns what is wrong. It is
+    recorded (GET answers it) but never published: every consumer would park it as poison."""
     body = request(cloud, next(vehicles), vin="WVWZZZ1JZXW00000O")  # O is not in the VIN alphabet
     out = create(cloud, body)
     assert out["statusCode"] == 400 and out["body"]["error"] == "VALIDATION_FAILED"
     assert "vin" in out["body"]["message"]
-    assert_refused(cloud, mailbox, body["eventId"], "VALIDATION_FAILED")
+    assert_recorded(cloud, body["eventId"], "VALIDATION_FAILED")
+    assert published(cloud, mailbox, body["eventId"]) == {
+        "PersisterQueue": [],
+        "DistributorQueue": [],
+        "LifecycleQueue": [],
+    }
+
+
+def test_an_unknown_service_type_is_400_and_never_published(
+    cloud: LocalCloud, mailbox: Mailbox, vehicles: Iterator[Vehicle]
+) -> None:
+    vehicle = next(vehicles)
+    body = request(cloud, vehicle, serviceType="TELEPORT")
+    out = create(cloud, body)
+    assert out["statusCode"] == 400 and out["body"]["error"] == "VALIDATION_FAILED"
+    assert "serviceType" in out["body"]["message"]
+    assert_recorded(cloud, body["eventId"], "VALIDATION_FAILED")
+    assert published(cloud, mailbox, body["eventId"]) == {
+        "PersisterQueue": [],
+        "DistributorQueue": [],
+        "LifecycleQueue": [],
+    }
+    assert lock_item(cloud, vehicle.vin) is None
