@@ -23,7 +23,8 @@ EXPECTED = ("CREATED", "PENDING", "RUNNING", "FAILED")
 
 
 def test_a_history_that_settles_is_read_again() -> None:
-    # the matrix: CLIMATE_START,G1,triplicates-rejected,steady: FAILED pushed at 10.147, RUNNING persisted at 10.691
+    # the matrix: CLIMATE_START,G1,triplicates-rejected,steady: FAILED pushed at 10.147, RUNNING
+    # persisted at 10.691
     seen = event("CREATED", "PENDING", "FAILED")
     with FakeHttpServer(script=[reply(seen), reply(event(*EXPECTED))]) as api:
         final = execute._settled(api.url, "token", seen, EXPECTED)

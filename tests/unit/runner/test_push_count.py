@@ -27,7 +27,8 @@ def test_three_deliveries_of_one_push_are_one_notification() -> None:
 
 def test_a_redelivered_push_may_differ_only_in_its_push_time() -> None:
     # the distributor's record redelivered after a failed push: a new pushedMs, the same notification
-    assert _repeats_differ(_notifications([push("e1", "FAILED", 10, 20), push("e1", "FAILED", 50_000, 50_010)])) == []
+    pushes = [push("e1", "FAILED", 10, 20), push("e1", "FAILED", 50_000, 50_010)]
+    assert _repeats_differ(_notifications(pushes)) == []
 
 
 def test_two_results_under_one_notification_are_reported() -> None:

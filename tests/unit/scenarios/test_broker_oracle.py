@@ -18,7 +18,9 @@ cases:
 """
 
 
-def _expect(tmp_path: Path, mode: str, times: int, slow: int, connected: bool, status: str, reason: str) -> None:
+def _expect(
+    tmp_path: Path, mode: str, times: int, slow: int, connected: bool, status: str, reason: str
+) -> None:
     path = tmp_path / "broker.yaml"
     text = CASE.format(mode=mode, times=times, slow=slow, connected=str(connected).lower(), status=status,
                        reason=reason)
