@@ -1,6 +1,7 @@
 """vehicle_connector (OutgoingQueue): hand each PENDING command to the broker API, encoded for the
 vehicle's generation (remote_services.outgoing: never a command that already ended; a broker that
-stays down decides FAILED/BROKER_UNAVAILABLE)."""
+refuses every attempt decides FAILED/BROKER_UNAVAILABLE, one that does not answer in time decides
+nothing: it may have delivered)."""
 
 from __future__ import annotations
 

@@ -26,11 +26,25 @@ AWS_IAM = "AWS_IAM"  # `auth` of a Lambda Function URL with AuthType AWS_IAM: Si
 
 
 class PostError(Exception):
-    """The POST did not succeed: after the last attempt, or at once for a non-retryable 4xx."""
+    """The POST did not succeed: after the last attempt, or at once for a non-retryable 4xx.
 
-    def __init__(self, url: str, attempts: int, reason: str, status: int | None = None) -> None:
+    `maybe_delivered`: an attempt went unanswered after it may have reached the server (a timeout,
+    a reset: anything but a refused connection), so the server may have acted on it although we
+    never heard back. A non-retryable 4xx refuses the request itself (the same body every attempt):
+    not delivered. 5xx and 429 answers are refusals of that attempt.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        attempts: int,
+        reason: str,
+        status: int | None = None,
+        maybe_delivered: bool = False,
+    ) -> None:
         super().__init__(f"POST {url} failed after {attempts} attempt(s): {reason}")
         self.url, self.attempts, self.reason, self.status = url, attempts, reason, status
+        self.maybe_delivered = maybe_delivered
 
 
 def _transport(timeout_s: float) -> Transport:
@@ -57,7 +71,7 @@ def post_json(
 
     Each attempt is cut after `timeout_s` (connect, then each read). Connection errors, timeouts,
     429 and 5xx are retried up to `attempts` times in all; other 4xx fail at once. Raises PostError
-    with the last reason.
+    with the last reason, and `maybe_delivered` when an unanswered attempt may have been acted on.
     """
     import urllib.parse
 
@@ -74,7 +88,7 @@ def post_json(
     all_headers = {"Host": host_header, "Content-Type": "application/json"}
     all_headers.update(headers or {})
     transport = _transport(timeout_s)
-    reason, status = "no attempt made", None
+    reason, status, unanswered = "no attempt made", None, False
     for attempt in range(max(1, attempts)):
         if attempt:
             time.sleep(full_jitter(backoff_s, attempt, max_backoff_s))
@@ -84,6 +98,8 @@ def post_json(
             response = transport.request(parts.scheme, parts.hostname, port, "POST", path, all_headers, data)
         except OSError as exc:  # refused, reset, timeout, TLS, a malformed answer
             reason, status = f"{type(exc).__name__}: {exc}", None
+            # only a refused connection proves the server never saw the request
+            unanswered = unanswered or not isinstance(exc, ConnectionRefusedError)
             continue
         status = response.status
         if status < 400:
@@ -91,7 +107,7 @@ def post_json(
         reason = f"HTTP {status}: {response.body[:200].decode('utf-8', 'replace')}"
         if status != 429 and status < 500:
             raise PostError(url, attempt + 1, reason, status)
-    raise PostError(url, max(1, attempts), reason, status)
+    raise PostError(url, max(1, attempts), reason, status, maybe_delivered=unanswered)
 
 
 def _signed(

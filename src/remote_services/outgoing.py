@@ -2,9 +2,12 @@
 as {topic, payload, correlationId} (1 s timeout, retry with jitter).
 
 A command whose event is already final (timed out or refused while it waited on the queue) is not
-sent: the owner has been told it failed, so the car must not act on it. When the broker retries run
-out, FAILED/BROKER_UNAVAILABLE is decided on STATE (unless the vehicle answered meanwhile) and
-published only if that decision won; the vehicle is freed.
+sent: the owner has been told it failed, so the car must not act on it. When the broker refused every
+attempt (5xx, 429, a refused connection, or a 4xx at once), FAILED/BROKER_UNAVAILABLE is decided on
+STATE (unless the vehicle answered meanwhile) and published only if that decision won; the vehicle
+is freed. When an attempt went unanswered (a timeout: the broker may have taken the command and the
+car may act on it), nothing is decided here: the car's answer, or the lifecycle check's TIMEOUT when
+it stays silent, is the truth ("unconfirmed").
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ class CommandSender:
         self.dynamodb, self.sns, self.logger = dynamodb, sns, logger
 
     def send(self, event: Envelope) -> str:
-        """Hand one command to the broker; returns "sent", "already-final", "broker-unavailable" or
+        """Hand one command to the broker; returns "sent", "already-final", "broker-unavailable",
+        "unconfirmed" (no answer from the broker: it may have delivered, so nothing is decided) or
         "lost-race" (the broker failed, but another status reached STATE first)."""
         if event["status"] != Status.PENDING:
             got = event["status"]
@@ -61,6 +65,13 @@ class CommandSender:
                 auth=env_opt("BROKER_AUTH"),  # AWS_IAM: the test harness's broker mock (a Function URL)
             )
         except PostError as exc:
+            if exc.maybe_delivered:  # BROKER_UNAVAILABLE could be a lie: the car may execute it
+                self.logger.warning(
+                    f"broker did not confirm (the car may have the command): {exc}",
+                    eventId=event["eventId"],
+                    reason=exc.reason,
+                )
+                return "unconfirmed"
             self.logger.error(f"broker unavailable: {exc}", eventId=event["eventId"], reason=exc.reason)
             now = now_ms()
             failed = with_status(

@@ -102,6 +102,27 @@ def test_broker_unavailable_does_not_override_the_vehicles_answer(
     assert cloud.items(eid(50))["STATE"]["status"]["S"] == "RUNNING"
 
 
+def test_a_broker_that_does_not_answer_in_time_decides_nothing(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every attempt timed out, but the broker took each one (it answers 202, too late): the car may
+    execute the command, so BROKER_UNAVAILABLE would be a lie. Nothing is decided or published; the
+    car's answer, or the lifecycle check's TIMEOUT, ends the event. (The 1,152-case matrix under load:
+    FAILED/BROKER_UNAVAILABLE pushed, then the car's RUNNING and EXECUTED arrived as late reports.)"""
+    import remote_services.outgoing as outgoing
+
+    monkeypatch.setattr(outgoing, "BROKER_TIMEOUT_S", 0.2)
+    event = load(next(p for p in event_files("vehicle_connector") if p.stem == "g1-horn-blow"))
+    cloud.put_state(eid(50), "PENDING")
+    with FakeHttpServer() as broker:
+        broker.default = ("sleep", 0.5)
+        monkeypatch.setenv("BROKER_URL", broker.url)
+        assert connector(event, Context()) == {"batchItemFailures": []}
+        assert len(broker.requests) == 3
+    assert cloud.drain(cloud.tap_url) == []
+    assert cloud.items(eid(50))["STATE"]["status"]["S"] == "PENDING"
+
+
 def test_every_sample_has_an_expectation() -> None:
     for folder, table in (
         ("vehicle_connector", CONNECTOR),
