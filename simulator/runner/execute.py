@@ -12,6 +12,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from remote_services.status import FailureReason
 from simulator.runner.targets import push_body
 from simulator.runner.vehicles import NoVehicle, Vehicle, VehiclePool
 
@@ -240,7 +241,8 @@ def _check_final(case: Case, result: CaseResult) -> None:
     expect = case.expect
     if expect.final_status is not None and result.final_status != expect.final_status:
         result.reasons.append(f"final status {result.final_status} (expected {expect.final_status})")
-    if expect.reason is not None and result.failure_reason != expect.reason:
+    timed_out_instead = expect.or_timeout and result.failure_reason == FailureReason.TIMEOUT
+    if expect.reason is not None and result.failure_reason != expect.reason and not timed_out_instead:
         result.reasons.append(f"reason {result.failure_reason} (expected {expect.reason})")
     if expect.history is not None and tuple(result.history) != tuple(expect.history):
         result.reasons.append(f"history {result.history} (expected {list(expect.history)})")

@@ -168,7 +168,9 @@ def _expect(stated: Mapping[str, Any], truth: Outcome) -> Expect:
         raise CaseFault("expect.pushes", f"says {pushes}, the behaviour gives {truth.pushes}")
     if push is not None and (push not in FINAL_STATUSES or push != truth.final):
         raise CaseFault("expect.push", f"says {push}, the push carries {truth.final}")
-    return Expect(http, status, reason, tuple(history) if history is not None else None, pushes, push)
+    history_ = tuple(history) if history is not None else None
+    or_timeout = truth.or_timeout_ms is not None
+    return Expect(http, status, reason, history_, pushes, push, or_timeout=or_timeout)
 
 
 def build_case(raw: RawCase, file: str, stem: str, fleet: Fleet) -> Case:
@@ -196,7 +198,7 @@ def build_case(raw: RawCase, file: str, stem: str, fleet: Fleet) -> Case:
         if refusal is None:
             truth = command_outcome(service_type, behaviour)
             params = catalog.validate_parameters(service_type, params)
-            wait_s = truth.final_ms / 1000 + WAIT_MARGIN_S
+            wait_s = truth.wait_ms / 1000 + WAIT_MARGIN_S
         else:
             truth = refusal_outcome(refusal[0], refusal[1])
             if refusal[0] != 400:
@@ -211,7 +213,7 @@ def build_case(raw: RawCase, file: str, stem: str, fleet: Fleet) -> Case:
             if key in fields:
                 raise CaseFault(key, "only for a command")
         truth = raised_outcome(raise_events)
-        wait_s = truth.final_ms / 1000 + WAIT_MARGIN_S
+        wait_s = truth.wait_ms / 1000 + WAIT_MARGIN_S
     if command and raise_events:
         wait_s = max(wait_s, raised_outcome(raise_events).final_ms / 1000 + WAIT_MARGIN_S)
     expect = _expect(fields.get("expect") or {}, truth)

@@ -26,6 +26,9 @@ class Expect:
     history: tuple[str, ...] | None  # statuses GET returns, in order (None: not checked)
     pushes: int | None  # pushes the subscriber receives for the event(s) (None: not checked)
     push_result: str | None  # the push's "result" (its "reason" = `reason` when set)
+    # FAILED/TIMEOUT is as true as `reason` (BROKER_UNAVAILABLE): a refusal answered slower than the
+    # connector's timeout is unanswered to it, and an unanswered call may have delivered (oracle)
+    or_timeout: bool = False
 
 
 @dataclass(frozen=True)

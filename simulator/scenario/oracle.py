@@ -43,6 +43,12 @@ class Outcome:
     history: tuple[str, ...] | None
     pushes: int
     final_ms: int  # when the final status is decided, after the command was accepted (upper bound)
+    or_timeout_ms: int | None = None  # FAILED/TIMEOUT is as true as `reason`, decided by then
+
+    @property
+    def wait_ms(self) -> int:
+        """How long the final status may take, whichever true outcome comes."""
+        return max(self.final_ms, self.or_timeout_ms or 0)
 
 
 def _delivery(broker: Mapping[str, Any]) -> tuple[int, int] | None:
@@ -99,9 +105,13 @@ def command_outcome(service_type: str, behaviour: Mapping[str, Any]) -> Outcome:
     pending = window_ms(service_type, P) or 0
     running = window_ms(service_type, R) or 0
     if offset is None:
+        # Every attempt refused: BROKER_UNAVAILABLE. But a refusal that comes later than the
+        # connector's timeout (a loaded broker) is an unanswered call to it, which may have
+        # delivered: then it decides nothing and the lifecycle's TIMEOUT ends the command, as true.
         decided = 100 if broker["mode"] == "refuse" else GIVE_UP_MS
         unavailable = (Status.FAILED, FailureReason.BROKER_UNAVAILABLE)
-        return Outcome(202, *unavailable, (C, P, Status.FAILED), 1, decided)
+        timed_out_by = pending + TIMEOUT_SLACK_MS
+        return Outcome(202, *unavailable, (C, P, Status.FAILED), 1, decided, or_timeout_ms=timed_out_by)
     (a_lo, a_hi), (d_lo, d_hi) = _times(v, *offset)
     final, reason = done["result"], done["reason"]
     timeout = (Status.FAILED, FailureReason.TIMEOUT)

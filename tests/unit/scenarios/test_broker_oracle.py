@@ -22,8 +22,9 @@ def _expect(
     tmp_path: Path, mode: str, times: int, slow: int, connected: bool, status: str, reason: str
 ) -> None:
     path = tmp_path / "broker.yaml"
-    text = CASE.format(mode=mode, times=times, slow=slow, connected=str(connected).lower(), status=status,
-                       reason=reason)
+    text = CASE.format(
+        mode=mode, times=times, slow=slow, connected=str(connected).lower(), status=status, reason=reason
+    )
     path.write_text(text)
     (case,) = load([path])  # the loader checks the expectation against the oracle (ScenarioError if not)
     assert (case.expect.final_status, case.expect.reason) == (status, None if reason == "null" else reason)
@@ -40,3 +41,22 @@ def test_every_call_held_and_a_silent_car_times_out(tmp_path: Path) -> None:
 def test_every_call_refused_is_broker_unavailable(tmp_path: Path) -> None:
     _expect(tmp_path, "error", 0, 0, True, "FAILED", "BROKER_UNAVAILABLE")
     _expect(tmp_path, "refuse", 0, 0, True, "FAILED", "BROKER_UNAVAILABLE")
+
+
+def test_a_refusing_broker_also_allows_timeout_and_waits_for_it(tmp_path: Path) -> None:
+    """A refusal slower than the connector's timeout is an unanswered call to it: TIMEOUT is as true."""
+    path = tmp_path / "broker.yaml"
+    path.write_text(
+        CASE.format(
+            mode="error", times=0, slow=0, connected="true", status="FAILED", reason="BROKER_UNAVAILABLE"
+        )
+    )
+    (case,) = load([path])
+    assert case.expect.or_timeout
+    assert case.timeout_s > 10 + 30  # HORN_BLOW's PENDING window plus the lifecycle's slack
+    held = tmp_path / "held.yaml"
+    held.write_text(
+        CASE.format(mode="slow", times=0, slow=1500, connected="true", status="EXECUTED", reason="null")
+    )
+    (exact,) = load([held])
+    assert not exact.expect.or_timeout
