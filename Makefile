@@ -13,7 +13,7 @@ export PYTHONPATH := $(ROOT)/src:$(ROOT)
 NATIVE ?= 1
 export NATIVE
 
-.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local scenarios dashboard clean
+.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local scenarios dashboard loadtest-deps loadtest-local loadtest clean
 
 venv: $(VENV)/.installed $(ROOT)/.venv-sam/.installed $(ROOT)/.venv-checkov/.installed
 $(VENV)/.installed: requirements-dev.txt
@@ -34,14 +34,14 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	cd $(ROOT) && $(VENV)/bin/lint-imports --no-logo  # import contracts: pyproject.toml [tool.importlinter]
 typecheck: venv
-	$(VENV)/bin/mypy src build functions localcloud simulator bench observability tests docs
+	$(VENV)/bin/mypy src build functions localcloud simulator bench observability loadtest tests docs
 # checkov over template.yaml (the cloudformation framework also reads the AWS::Serverless::*
 # resources); any failed check fails. A suppression is a Metadata.checkov.skip with its reason.
 checkov: $(ROOT)/.venv-checkov/.installed
 	cd $(ROOT) && $(CHECKOV_ENV) $(CHECKOV) --file template.yaml --framework cloudformation --skip-download --quiet --compact
 
 # The whole test suite, as CI runs it (README: "run the tests").
-test: venv
+test: venv loadtest-deps
 	$(ROOT)/.ci/test
 
 # `sam build` compiles every function; then the glibc check.
@@ -82,6 +82,18 @@ invoke: venv
 # ARGS="--matrix" adds the generated matrix; reports/scenarios.{json,xml}. docs/test-harness.md
 scenarios: venv
 	$(PY) -m simulator run $(ARGS)
+# Artillery for the load test (loadtest/package.json, pinned by package-lock.json; no browser download)
+loadtest-deps: $(ROOT)/loadtest/node_modules/.installed
+$(ROOT)/loadtest/node_modules/.installed: $(ROOT)/loadtest/package.json $(ROOT)/loadtest/package-lock.json
+	cd $(ROOT)/loadtest && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+# The seed's load profile against the local cloud, scaled to what it carries (docs/loadtest.md)
+loadtest-local: venv loadtest-deps
+	$(PY) -m loadtest $(ARGS)
+# ... and against a deployed stack (DeployTestHarness=true), unscaled: make loadtest STACK=rs-dev-alice
+loadtest: venv loadtest-deps
+	@test -n "$(STACK)" || { echo "make loadtest STACK=<a deployed stack> [REGION=...] [TOKEN_CMD='./token.sh {owner}']"; exit 2; }
+	$(PY) -m loadtest --stack $(STACK) $(if $(REGION),--region $(REGION)) $(if $(TOKEN_CMD),--token-cmd "$(TOKEN_CMD)") $(ARGS)
 # The template's dashboard from the last local run's metrics: reports/dashboard.png (+ .json)
 dashboard: venv
 	$(PY) -m localcloud dashboard $(ARGS)

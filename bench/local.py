@@ -40,12 +40,12 @@ from bench.local_capacity import (  # noqa: E402
     bench_latency,
     bench_throughput,
     held,
-    machine,
     probe_moto_capacity,
     ramp,
 )
 from bench.local_overload import VehiclePool, bench_burst, bench_overload, plot_overload  # noqa: E402
 from bench.local_readback import answers_at_once  # noqa: E402
+from bench.machine import machine  # noqa: E402
 from localcloud.cloud import LocalCloud  # noqa: E402
 from localcloud.cloudwatch.dashboard import render  # noqa: E402
 from localcloud.sam_build import BUILD_DIR, MARKER_NAME, build_state, sam_build  # noqa: E402

@@ -7,13 +7,10 @@ they measure what the local cloud itself carries, not its throttle.
 
 from __future__ import annotations
 
-import os
-import platform
 import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from bench.local_pushes import PushFeed, first_push
@@ -21,32 +18,6 @@ from bench.local_readback import answering, evidence, read_states, settle
 from bench.local_truth import account, percentiles
 from localcloud.cloud import LocalCloud
 from localcloud.demo import request_service
-
-
-def machine() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = 0.0
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "cpu_model": cpu,
-        "memory_gb": mem_gb,
-        "loadavg_at_start": list(os.getloadavg()),
-    }
 
 
 def probe_moto_capacity(cloud: LocalCloud, seconds: float = 5.0, threads: int = 8) -> dict[str, Any]:

@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 from simulator.fleet import DEFAULT_FLEET, load_fleet
 from simulator.runner import report
+from simulator.runner.execute import CaseResult
+from simulator.runner.local_cloud import RUNNING, local_cloud
 from simulator.runner.suite import Progress, run_suite
 from simulator.runner.targets import (
     Target,
@@ -36,11 +34,10 @@ from simulator.runner.targets import (
     stack_target,
     token_command,
 )
-from simulator.scenario import ScenarioError, load_dir
+from simulator.scenario import Case, ScenarioError, load_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "simulator" / "scenarios"
-RUNNING = ROOT / ".localcloud" / "running.json"
 COLOUR_HEADER = "X-Target-Environment"
 
 
@@ -64,40 +61,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True  # it answered (401/403/404): it runs
-    except OSError:
-        return False
-
-
-def _running_info(path: Path) -> dict[str, object] | None:
-    if not path.is_file():
-        return None
-    info = json.loads(path.read_text())
-    return info if isinstance(info, dict) and _answers(str(info.get("apiUrl", ""))) else None
-
-
-def start_local(path: Path, timeout_s: float = 600.0) -> subprocess.Popen[bytes]:
-    """`python -m localcloud serve` with the harness, until it has written `path`."""
-    path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "localcloud", "serve", "--harness", "--info-file", str(path)]
-    print(f"starting the local cloud: {' '.join(command[1:])}", file=sys.stderr, flush=True)
-    process = subprocess.Popen(command, cwd=ROOT)
-    deadline = time.monotonic() + timeout_s
-    while not path.is_file():
-        if process.poll() is not None:
-            raise TargetError(f"the local cloud exited with {process.returncode} before it was up")
-        if time.monotonic() > deadline:
-            process.terminate()
-            raise TargetError(f"the local cloud was not up within {timeout_s:.0f} s")
-        time.sleep(0.5)
-    return process
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -112,36 +75,17 @@ def main(argv: list[str] | None = None) -> int:
         print("no case to run", file=sys.stderr)
         return 2
     fleet = load_fleet(args.fleet)
-    process: subprocess.Popen[bytes] | None = None
     try:
-        if args.stack:
-            tokens = token_command(args.token_cmd) if args.token_cmd else env_tokens()
-            target: Target = stack_target(args.stack, args.region, tokens, fleet_of(fleet))
-        else:
-            info = _running_info(args.running)
-            if info is None:
-                process = start_local(args.running)
-                info = json.loads(args.running.read_text())
-            target = local_target(info, fleet)
-        if args.colour:
-            target.colour_header = COLOUR_HEADER
-            cases = [dataclasses.replace(c, colour=args.colour) for c in cases]
-        print(f"{len(cases)} case(s) against {target.name} ({target.api_url}), {args.concurrency} at once",
-              file=sys.stderr, flush=True)
-        started = time.monotonic()
-        progress = Progress(len(cases))
-        results = run_suite(target, cases, args.concurrency, on_result=progress.update)
-        wall = time.monotonic() - started
+        with ExitStack() as resources:
+            if args.stack:
+                tokens = token_command(args.token_cmd) if args.token_cmd else env_tokens()
+                target: Target = stack_target(args.stack, args.region, tokens, fleet_of(fleet))
+            else:
+                target = local_target(resources.enter_context(local_cloud(args.running)), fleet)
+            results, wall = _run(args, target, cases)
     except TargetError as exc:
         print(f"target error: {exc}", file=sys.stderr)
         return 2
-    finally:
-        if process is not None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
     report.print_table(results, sys.stdout)
     written = report.write_json(results, args.json, target.name, wall)
     report.write_junit(results, args.junit, "scenarios", wall)
@@ -149,3 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{total['passed']}/{total['cases']} cases passed in {total['wallS']} s "
           f"({total['casesPerMinute']} cases/min); reports: {args.json}, {args.junit}")
     return 0 if total["failed"] == 0 else 1
+
+
+def _run(args: argparse.Namespace, target: Target, cases: list[Case]) -> tuple[list[CaseResult], float]:
+    """The cases against the target (the colour forced when asked), with a progress bar."""
+    if args.colour:
+        target.colour_header = COLOUR_HEADER
+        cases = [dataclasses.replace(c, colour=args.colour) for c in cases]
+    print(f"{len(cases)} case(s) against {target.name} ({target.api_url}), {args.concurrency} at once",
+          file=sys.stderr, flush=True)
+    started = time.monotonic()
+    progress = Progress(len(cases))
+    results = run_suite(target, cases, args.concurrency, on_result=progress.update)
+    return results, time.monotonic() - started
