@@ -13,7 +13,7 @@ export PYTHONPATH := $(ROOT)/src:$(ROOT)
 NATIVE ?= 1
 export NATIVE
 
-.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local scenarios dashboard loadtest-deps loadtest-local loadtest clean
+.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local scenarios dashboard loadtest-deps loadtest-local loadtest cost clean
 
 venv: $(VENV)/.installed $(ROOT)/.venv-sam/.installed $(ROOT)/.venv-checkov/.installed
 $(VENV)/.installed: requirements-dev.txt
@@ -94,6 +94,9 @@ loadtest-local: venv loadtest-deps
 loadtest: venv loadtest-deps
 	@test -n "$(STACK)" || { echo "make loadtest STACK=<a deployed stack> [REGION=...] [TOKEN_CMD='./token.sh {owner}']"; exit 2; }
 	$(PY) -m loadtest --stack $(STACK) $(if $(REGION),--region $(REGION)) $(if $(TOKEN_CMD),--token-cmd "$(TOKEN_CMD)") $(ARGS)
+# The cost of 1 M commands from counted calls on the local cloud: reports/cost.json + README's table
+cost: venv
+	$(PY) $(ROOT)/bench/cost.py $(ARGS)
 # The template's dashboard from the last local run's metrics: reports/dashboard.png (+ .json)
 dashboard: venv
 	$(PY) -m localcloud dashboard $(ARGS)

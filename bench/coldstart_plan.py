@@ -162,8 +162,9 @@ def plan_function(spec: FunctionSpec, args: argparse.Namespace, home: Path) -> P
                 home=home,
                 extra=spec.environment,
             )
-            plan.variants["native_alt"] = Variant("native_alt", [str(alt_found[0].resolve())], alt_env,
-                                                  task_root)
+            plan.variants["native_alt"] = Variant(
+                "native_alt", [str(alt_found[0].resolve())], alt_env, task_root
+            )
         else:
             plan.notes.append(f"no alternative native artifact at {alt_dir / 'bootstrap'} or its layers")
     artifact, source = cpython_artifact(spec, args.root, args.cache_dir, args.python)

@@ -31,7 +31,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -140,6 +140,8 @@ class AwsEndpoint:
         self._thread: threading.Thread | None = None
         self._previous_moto_port: str | None = None
         self._set_moto_port = False
+        # every call and its answer (method, path, headers, body, status, response body): `localcloud.usage`
+        self.on_call: Callable[[str, str, list[tuple[str, str]], bytes, int, bytes], None] | None = None
 
     def start(self, set_moto_port: bool = True) -> AwsEndpoint:
         """Listen and serve in a daemon thread; returns self."""
@@ -163,6 +165,12 @@ class AwsEndpoint:
 
     def handle(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> Reply:
         """One request, routed as described in the module docstring: (status, headers, body)."""
+        reply = self._route(method, path, headers, body)
+        if self.on_call is not None:
+            self.on_call(method, path, headers, body, reply[0], reply[2])
+        return reply
+
+    def _route(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> Reply:
         name = invoke_name(method, path)
         if name is not None:
             return invoke(self.host, name, body, headers)
@@ -178,6 +186,13 @@ class AwsEndpoint:
 
     def call_json(self, target: str, payload: dict[str, Any], authorization: str) -> tuple[int, bytes]:
         """A JSON 1.0 call routed as if it came over HTTP (StartSyncExecution -> emulated)."""
+        status, data = self._route_json(target, payload, authorization)
+        if self.on_call is not None:
+            headers = [("X-Amz-Target", target), ("Authorization", authorization)]
+            self.on_call("POST", "/", headers, json.dumps(payload).encode(), status, data)
+        return status, data
+
+    def _route_json(self, target: str, payload: dict[str, Any], authorization: str) -> tuple[int, bytes]:
         if target == SYNC_TARGET:
             return self.sync_executions.start_sync_execution(json.dumps(payload).encode(), authorization)
         if target == START_TARGET and not payload.get("name"):
