@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -55,6 +56,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+def local_dashboard(png: Path) -> str | None:
+    """The template's dashboard of the local cloud that ran the test (`python -m localcloud dashboard`,
+    a process of its own: the load test talks to the local cloud as to a deployed stack)."""
+    command = [
+        sys.executable,
+        "-m",
+        "localcloud",
+        "dashboard",
+        "--state-dir",
+        str(ROOT / ".localcloud"),
+        "--png",
+        str(png),
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"no dashboard: {done.stderr.strip()[-300:]}", file=sys.stderr)
+        return None
+    return str(png)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     local = not args.stack
@@ -77,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     output = args.output or ROOT / "reports" / f"loadtest-{report['target']}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
+    if local:  # the same run as the dashboard shows it (the local cloud's own metrics)
+        report["dashboard"] = local_dashboard(output.with_name(output.stem + "-dashboard.png"))
     output.write_text(json.dumps(report, indent=1) + "\n")
     plot(report, output.with_suffix(".png"))
     result = report["result"]

@@ -161,16 +161,16 @@ DASHBOARD_PNG = Path("reports") / "dashboard.png"
 DASHBOARD_EVERY_S = 60.0
 
 
-def _dashboard(state_dir: Path, quiet: bool = False) -> None:
+def _dashboard(state_dir: Path, quiet: bool = False, png: Path = DASHBOARD_PNG) -> None:
     """reports/dashboard.png + .json from the local cloud's datapoints (localcloud.cloudwatch)."""
     from localcloud.cloudwatch.dashboard import render
 
-    render(state_dir, DASHBOARD_PNG, DASHBOARD_PNG.with_suffix(".json"), (lambda _m: None) if quiet else say)
+    render(state_dir, png, png.with_suffix(".json"), (lambda _m: None) if quiet else say)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     try:
-        _dashboard(Path(args.state_dir))
+        _dashboard(Path(args.state_dir), png=Path(args.png))
     except FileNotFoundError as exc:
         raise SystemExit(str(exc)) from None
     return 0
@@ -311,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     common(sub.add_parser("build", help="sam build now"), 1.0)
     p_dash = sub.add_parser("dashboard", help="render the template's dashboard from the last run's metrics")
     p_dash.add_argument("--state-dir", default=".localcloud", help="the local cloud's state directory")
+    p_dash.add_argument("--png", default=str(DASHBOARD_PNG), help="the picture (its .json beside it)")
     args = parser.parse_args(argv)
     if args.command == "build":
         sam_build(_native(args), Path(args.build_dir), out=say)
