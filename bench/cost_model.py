@@ -66,7 +66,7 @@ def direct_lines(usage: dict[str, Any], prices: dict[str, Any]) -> list[tuple[st
         ("SNS", "publishes", usage["snsPublishes"] * p["sns"]["perMillionPublishes"]),
         (
             "SQS",
-            "requests (64 KB chunks, empty receives included)",
+            "requests (64 KB chunks; idle empty receives apart)",
             usage["sqsRequests64k"] * p["sqs"]["perMillionRequests"],
         ),
         ("EventBridge Pipes", "requests", usage["pipesRequests"] * p["pipes"]["perMillionRequests"]),
