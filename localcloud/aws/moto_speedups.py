@@ -35,6 +35,9 @@ def speed_up_moto() -> None:
     - moto looks every backend up through ``BackendDict.__getitem__``, which takes a global lock
       and scans the list of all backends (~25% of moto's time under load); an account already
       there is returned at once.
+    - moto answers a Query on a table's own key by sorting every item of the table and keeping
+      those of the hash key (a Query slows down as the table grows: the local cloud's ceiling in a
+      long run); it reads that one partition instead, sorted by the range key as moto sorts it.
     - moto's ASL engine logs every failed state (a routine Catch too) at ERROR with the repr of
       the whole state tree (kilobytes, built even when nobody listens); it logs one line at DEBUG
       instead. The failure itself is unchanged (DescribeExecution / the history keep it).
@@ -77,6 +80,7 @@ def speed_up_moto() -> None:
         _cache_parsed_programs()
         _cache_json_paths()
         _fast_backend_lookup()
+        _partition_queries()
         apply_moto_patches()
         for module in _sfn_client_users():
             if getattr(module, "boto_client_for", None) is original:
@@ -222,3 +226,37 @@ def _sfn_client_users() -> list[Any]:
         state_task_service_aws_sdk,
         state_task_service_unsupported,
     ]
+
+
+def _partition_queries() -> None:
+    """A Query on the table's own key (no index) reads the hash key's partition only: the same items,
+    in the same order, as moto's `all_items()` filtered on the hash key, without sorting the table."""
+    from moto.dynamodb.models.table import Table
+
+    original_all_items: Callable[..., Any] = Table.all_items
+    original_query: Callable[..., Any] = Table.query
+    hint = threading.local()
+
+    def all_items(self: Any) -> list[Any]:
+        partition = getattr(hint, "partition", None)
+        if partition is None or partition[0] is not self:
+            return list(original_all_items(self))
+        found = self.items.get(partition[1])  # a defaultdict: .get adds no empty partition
+        if not found:
+            return []
+        if self.range_key_attr:
+            return sorted(found.values(), key=lambda item: item.range_key)
+        return [found]
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        hint.partition = (self, hash_key)
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            hint.partition = None
+
+    setattr(Table, "all_items", all_items)  # noqa: B010 - moto's class
+    setattr(Table, "query", query)  # noqa: B010 - moto's class

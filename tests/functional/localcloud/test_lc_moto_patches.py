@@ -89,3 +89,46 @@ def test_messages_past_their_retention_period_are_not_received(cloud: Cloud) -> 
     for message in messages:
         message.sent_timestamp = int(time.time() * 1000) - 61_000
     assert sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages", []) == []
+
+
+def test_a_query_on_the_tables_key_reads_its_partition_as_moto_does(cloud: Cloud) -> None:
+    """The partition read (moto_speedups._partition_queries) answers as moto's full sort would: the
+    hash key's items only, by range key, both directions, paginated, with key conditions."""
+    from moto.dynamodb.models.table import Table
+
+    assert "_partition_queries" in Table.query.__qualname__  # the patch is what answers here
+    ddb = cloud.client("dynamodb")
+    name = f"partitions-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for pk in ("a", "b", "c"):
+        for sk in ("H#3", "STATE", "H#1", "PUSH", "H#2"):
+            ddb.put_item(TableName=name, Item={"pk": {"S": pk}, "sk": {"S": sk}, "v": {"S": f"{pk}{sk}"}})
+
+    def query(request: dict[str, Any]) -> list[str]:
+        out: list[str] = []
+        start = None
+        while True:
+            page = ddb.query(TableName=name, **request, **({"ExclusiveStartKey": start} if start else {}))
+            out += [i["sk"]["S"] for i in page["Items"]]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return out
+
+    b: dict[str, Any] = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "b"}}}
+    assert query(b) == ["H#1", "H#2", "H#3", "PUSH", "STATE"]
+    assert query({**b, "ScanIndexForward": False, "Limit": 2}) == ["STATE", "PUSH", "H#3", "H#2", "H#1"]
+    history = {
+        "KeyConditionExpression": "pk = :p AND begins_with(sk, :h)",
+        "ExpressionAttributeValues": {":p": {"S": "b"}, ":h": {"S": "H#"}},
+    }
+    assert query(history) == ["H#1", "H#2", "H#3"]
+    assert query({**b, "ExpressionAttributeValues": {":p": {"S": "nobody"}}}) == []
+    assert ddb.scan(TableName=name)["Count"] == 15  # no empty partition was added by the read
