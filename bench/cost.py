@@ -32,7 +32,7 @@ for p in (ROOT / "src", ROOT):
 
 from bench.cost_model import Variant, compare, fixed_monthly, load_prices  # noqa: E402
 from bench.cost_table import write_readme_table  # noqa: E402
-from bench.local_readback import answers_at_once, settle  # noqa: E402
+from bench.local_readback import bench_vins, settle  # noqa: E402
 from bench.machine import machine  # noqa: E402
 from localcloud.cloud import LocalCloud  # noqa: E402
 from localcloud.cloudwatch.metric_log import read_points  # noqa: E402
@@ -44,14 +44,6 @@ from localcloud.usage.ledger import Ledger  # noqa: E402
 PUBLIC_PYTHON_INIT_MS = 150.0  # a minimal python3.1x zip function's INIT, P50 (public cold-start benchmarks)
 CONVENTIONAL_MEMORY_MB = 256  # boto3 + Powertools: 128 MB leaves the import a sliver of CPU
 SERVICES = ("HORN_BLOW", "LIGHT_FLASH")
-
-
-def bench_vehicles(cloud: LocalCloud) -> list[str]:
-    return [
-        vin
-        for vin, record in cloud.behaviours.items()
-        if cloud.fleet.vehicles[vin].owner == "bench" and answers_at_once(record)
-    ]
 
 
 def send(cloud: LocalCloud, vins: list[str], n: int, rate: float, out: Any) -> list[str]:
@@ -100,10 +92,10 @@ def express(cloud: LocalCloud, since_ms: int) -> tuple[int, float, float]:
 
 
 def functions_usage(
-    cloud: LocalCloud, since_ms: int, until_ms: int, coldstart: dict[str, Any]
+    cloud: LocalCloud, since_ms: int, until_ms: int, coldstart: dict[str, Any], powertools_ms: float
 ) -> dict[str, Any]:
     """Per function: invocations, billed ms (1 ms steps), memory; INIT per cold start, native and
-    conventional (reports/coldstart.json)."""
+    conventional (reports/coldstart.json, plus `powertools_ms` for the conventional)."""
     assert cloud.resources is not None
     by_name = {fn.name: fn for fn in cloud.resources.functions.values()}
     out: dict[str, Any] = {}
@@ -125,7 +117,7 @@ def functions_usage(
         cpython = (measured.get("cpython") or {}).get("median_ms", 20.0)
         boto3 = (measured.get("cpython_boto3") or {}).get("median_ms", cpython)
         f["nativeInitMs"] = native
-        f["conventionalInitMs"] = PUBLIC_PYTHON_INIT_MS + max(0.0, boto3 - cpython) + powertools_import_ms()
+        f["conventionalInitMs"] = PUBLIC_PYTHON_INIT_MS + max(0.0, boto3 - cpython) + powertools_ms
     return out
 
 
@@ -136,20 +128,11 @@ def powertools_import_ms(runs: int = 3) -> float:
         "from aws_lambda_powertools.utilities.batch import BatchProcessor; "
         "print((time.perf_counter() - t) * 1000)"
     )
-    if "ms" not in _POWERTOOLS:
-        times = sorted(
-            float(
-                subprocess.run(
-                    [sys.executable, "-c", code], capture_output=True, text=True, check=True
-                ).stdout
-            )
-            for _ in range(runs)
-        )
-        _POWERTOOLS["ms"] = round(times[len(times) // 2], 1)
-    return _POWERTOOLS["ms"]
-
-
-_POWERTOOLS: dict[str, float] = {}
+    times = sorted(
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+        for _ in range(runs)
+    )
+    return round(times[len(times) // 2], 1)
 
 
 def harness_resources(cloud: LocalCloud) -> set[str]:
@@ -158,7 +141,7 @@ def harness_resources(cloud: LocalCloud) -> set[str]:
     return {lid for lid, r in template["Resources"].items() if r.get("Condition") == "DeployHarness"}
 
 
-def measure(n: int, rate: float, out: Any) -> dict[str, Any]:
+def measure(n: int, rate: float, powertools_ms: float, out: Any) -> dict[str, Any]:
     with LocalCloud(build_dir=BUILD_DIR, state_dir=ROOT / ".localcloud" / "cost", progress=out) as cloud:
         harness = harness_resources(cloud)
         physical = cloud.info()["resources"]
@@ -168,7 +151,7 @@ def measure(n: int, rate: float, out: Any) -> dict[str, Any]:
         measurement = [("sqs", "GetQueueAttributes"), ("dynamodb", "Scan")]
         ledger = Ledger(ignore_resources=names, ignore_operations=measurement)
         cloud.endpoint.on_call = ledger.record
-        vins = bench_vehicles(cloud)
+        vins = bench_vins(cloud)
         out("warm-up: 4 commands")
         send(cloud, vins[-4:], 4, rate, out)
         settle(cloud, 120)
@@ -184,7 +167,7 @@ def measure(n: int, rate: float, out: Any) -> dict[str, Any]:
         coldstart = json.loads(coldstart_path.read_text()) if coldstart_path.is_file() else {}
         functions = {
             lid: f
-            for lid, f in functions_usage(cloud, since_ms, until_ms, coldstart).items()
+            for lid, f in functions_usage(cloud, since_ms, until_ms, coldstart, powertools_ms).items()
             if lid not in harness
         }
         pipe_queue = cloud.physical("IncomingQueue").rsplit("/", 1)[-1]
@@ -251,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     def out(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    measured = measure(args.commands, args.rate, out)
+    powertools_ms = powertools_import_ms()
+    measured = measure(args.commands, args.rate, powertools_ms, out)
     prices = load_prices()
     r = args.cold_start_ratio
     variants = [
@@ -274,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
             "publicPythonInitMs": PUBLIC_PYTHON_INIT_MS,
             "conventionalInit": "public Python INIT + boto3 and its clients (reports/coldstart.json: "
             "CPython + boto3 over CPython) + Powertools' Logger, Metrics and batch import, measured here",
-            "powertoolsImportMs": powertools_import_ms(),
+            "powertoolsImportMs": powertools_ms,
             "conventionalMemoryMb": CONVENTIONAL_MEMORY_MB,
             "conventionalWarmDuration": "the native functions' measured warm billed duration (I/O-bound)",
             "sqsIdlePolling": "not per command: Lambda's pollers long-poll each queue, commands or not",

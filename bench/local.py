@@ -44,7 +44,7 @@ from bench.local_capacity import (  # noqa: E402
     ramp,
 )
 from bench.local_overload import VehiclePool, bench_burst, bench_overload, plot_overload  # noqa: E402
-from bench.local_readback import answers_at_once  # noqa: E402
+from bench.local_readback import bench_vins  # noqa: E402
 from bench.machine import machine  # noqa: E402
 from localcloud.cloud import LocalCloud  # noqa: E402
 from localcloud.cloudwatch.dashboard import render  # noqa: E402
@@ -172,15 +172,6 @@ def capacity_phases(args: argparse.Namespace, build_dir: Path, report: dict[str,
             fn.logical_id: cloud.host.stats(fn.name)
             for fn in (cloud.resources.functions.values() if cloud.resources else [])
         }
-
-
-def bench_vins(cloud: LocalCloud) -> list[str]:
-    """The benchmark's vehicles: owner `bench`, seeded to answer at once (fleet-immediate.yaml)."""
-    return [
-        vin
-        for vin, record in cloud.behaviours.items()
-        if cloud.fleet.vehicles[vin].owner == "bench" and answers_at_once(record)
-    ]
 
 
 def overload_phases(args: argparse.Namespace, build_dir: Path, report: dict[str, Any], out: Any) -> None:

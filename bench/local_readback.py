@@ -94,3 +94,12 @@ def answers_at_once(record: Mapping[str, Any]) -> bool:
         and vehicle["done"]["result"] == "EXECUTED"
         and vehicle["repeat"] == 1
     )
+
+
+def bench_vins(cloud: LocalCloud) -> list[str]:
+    """The benchmarks' vehicles: owner `bench`, seeded to answer at once (fleet-immediate.yaml)."""
+    return [
+        vin
+        for vin, record in cloud.behaviours.items()
+        if cloud.fleet.vehicles[vin].owner == "bench" and answers_at_once(record)
+    ]

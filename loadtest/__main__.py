@@ -16,22 +16,14 @@ import json
 import os
 import subprocess
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 from loadtest.plot import plot
 from loadtest.profile import ProfileError
 from loadtest.run import LoadOptions, run_load
 from simulator.fleet import DEFAULT_FLEET, load_fleet
-from simulator.runner.local_cloud import RUNNING, local_cloud
-from simulator.runner.targets import (
-    TargetError,
-    env_tokens,
-    fleet_of,
-    local_target,
-    stack_target,
-    token_command,
-)
+from simulator.runner.local_cloud import RUNNING, target_from_args
+from simulator.runner.targets import TargetError
 
 ROOT = Path(__file__).resolve().parents[1]
 # What one machine of this kind carries (docs/local-cloud.md, the benchmark): 100/s -> 3/s; the
@@ -86,12 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     fleet = load_fleet(args.fleet)
     try:
-        with ExitStack() as resources:
-            if local:
-                target = local_target(resources.enter_context(local_cloud(args.running)), fleet)
-            else:
-                tokens = token_command(args.token_cmd) if args.token_cmd else env_tokens()
-                target = stack_target(args.stack, args.region, tokens, fleet_of(fleet))
+        with target_from_args(args, fleet) as target:
             report = run_load(target, options, out=lambda m: print(m, file=sys.stderr, flush=True))
     except (TargetError, ProfileError) as exc:
         print(f"load test: {exc}", file=sys.stderr)

@@ -14,7 +14,6 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,34 +34,6 @@ class LoadOptions:
     time_scale: float = 1.0
     drain_s: float = 120.0  # after the last request: how long pushes may still come
     work_dir: Path = field(default_factory=lambda: HERE.parent / "reports" / "loadtest")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def read_pushes(target: Target, since_ms: int) -> list[dict[str, Any]]:
-    """Every push PushesTable holds from `since_ms` on (a Scan: the run's window, in arrival order)."""
-    from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped, unused-ignore]
-
-    plain, items = TypeDeserializer(), []
-    paginator = target.harness._client("dynamodb").get_paginator("scan")
-    pages = paginator.paginate(
-        TableName=target.harness.pushes_table,
-        FilterExpression="receivedMs >= :t AND attribute_not_exists(#k)",  # a disclosure record has a kind
-        ExpressionAttributeNames={"#k": "kind"},
-        ExpressionAttributeValues={":t": {"N": str(since_ms)}},
-        ConsistentRead=True,
-    )
-    for page in pages:
-        items += [_plain({k: plain.deserialize(v) for k, v in raw.items()}) for raw in page.get("Items", [])]
-    return sorted(items, key=lambda item: int(item["receivedMs"]))
 
 
 def _events(path: Path) -> list[dict[str, Any]]:
@@ -148,7 +119,7 @@ def _drain(
     """Read PushesTable until every accepted command was pushed (or `limit_s` passed)."""
     deadline = time.monotonic() + limit_s
     while True:
-        pushes = read_pushes(target, since_ms)
+        pushes = target.harness.pushes_since(since_ms)
         missing = accepted - {str(p["notificationId"]) for p in pushes}
         if not missing or time.monotonic() >= deadline:
             if missing:

@@ -149,30 +149,21 @@ def functions(res: Resources) -> list[dict[str, Any]]:
 
 
 def queues(res: Resources) -> list[dict[str, Any]]:
-    def per_queue(ids: tuple[str, ...], metric: str) -> list[list[Any]]:
-        return [["AWS/SQS", metric, "QueueName", f"${{{q}.QueueName}}", {"stat": "Maximum"}] for q in ids]
-
+    """Depth and oldest age of the working queues, then of the dead-letter queues."""
+    visible, age = "ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"
+    panels = (
+        (res.queues, visible, "Queue depth (visible messages)"),
+        (res.queues, age, "Age of the oldest message (s)"),
+        (res.dead_letter_queues, visible, "Dead-letter queues: messages"),
+        (res.dead_letter_queues, age, "Dead-letter queues: age of the oldest message (s)"),
+    )
     return [
         _metric_widget(
-            "Queue depth (visible messages)",
-            per_queue(res.queues, "ApproximateNumberOfMessagesVisible"),
+            title,
+            [["AWS/SQS", metric, "QueueName", f"${{{q}.QueueName}}", {"stat": "Maximum"}] for q in ids],
             stat="Maximum",
-        ),
-        _metric_widget(
-            "Age of the oldest message (s)",
-            per_queue(res.queues, "ApproximateAgeOfOldestMessage"),
-            stat="Maximum",
-        ),
-        _metric_widget(
-            "Dead-letter queues: messages",
-            per_queue(res.dead_letter_queues, "ApproximateNumberOfMessagesVisible"),
-            stat="Maximum",
-        ),
-        _metric_widget(
-            "Dead-letter queues: age of the oldest message (s)",
-            per_queue(res.dead_letter_queues, "ApproximateAgeOfOldestMessage"),
-            stat="Maximum",
-        ),
+        )
+        for ids, metric, title in panels
     ]
 
 

@@ -186,7 +186,9 @@ def evaluate(state_dir: str | Path) -> dict[str, Any]:
                 "note": "" if any(s["points"] for s in series) else empty,
             }
         )
+    params = context["parameters"]
     return {
+        "dashboard": f"{params.get('EnvironmentName', '')}-{params.get('Colour', '')}-remote-services",
         "periodS": LOCAL_PERIOD_S,
         "startedMs": context["startedMs"],
         "points": len(points),
@@ -230,12 +232,7 @@ def render(
 ) -> dict[str, Any]:
     """evaluate + plot + the JSON beside it."""
     result = evaluate(state_dir)
-    context = read_context(state_dir)
-    params = context["parameters"]
-    title = (
-        f"{params.get('EnvironmentName', '')}-{params.get('Colour', '')}-remote-services, local cloud "
-        f"({result['points']} datapoints, {LOCAL_PERIOD_S} s periods)"
-    )
+    title = f"{result['dashboard']}, local cloud ({result['points']} datapoints, {LOCAL_PERIOD_S} s periods)"
     plot(result, png, title)
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from localcloud.aws.http_common import header
 from localcloud.aws.lambda_invoke import invoke_name
 from localcloud.usage.dynamodb_units import units
 
@@ -36,20 +37,16 @@ _TARGET_SERVICE = {
 }
 
 
-def _header(headers: list[tuple[str, str]], name: str) -> str:
-    return next((v for k, v in headers if k.lower() == name.lower()), "")
-
-
 def service_operation(method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> tuple[str, str]:
     """(service, operation) of one AWS request."""
     function = invoke_name(method, path)
     if function is not None:
         return "lambda", "Invoke"
-    target = _header(headers, "X-Amz-Target")
+    target = header(headers, "X-Amz-Target") or ""
     if target and "." in target:
         prefix, operation = target.rsplit(".", 1)
         return _TARGET_SERVICE.get(prefix, prefix), operation
-    scope = _SCOPE.search(_header(headers, "Authorization"))
+    scope = _SCOPE.search(header(headers, "Authorization") or "")
     service = scope.group(1) if scope else "unknown"
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
     form = urllib.parse.parse_qs(body.decode("utf-8", "replace")) if body[:1] not in (b"{", b"[") else {}

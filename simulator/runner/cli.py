@@ -17,23 +17,14 @@ import os
 import re
 import sys
 import time
-from contextlib import ExitStack
 from pathlib import Path
 
 from simulator.fleet import DEFAULT_FLEET, load_fleet
 from simulator.runner import report
 from simulator.runner.execute import CaseResult
-from simulator.runner.local_cloud import RUNNING, local_cloud
+from simulator.runner.local_cloud import RUNNING, target_from_args
 from simulator.runner.suite import Progress, run_suite
-from simulator.runner.targets import (
-    Target,
-    TargetError,
-    env_tokens,
-    fleet_of,
-    local_target,
-    stack_target,
-    token_command,
-)
+from simulator.runner.targets import Target, TargetError
 from simulator.scenario import Case, ScenarioError, load_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,12 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     fleet = load_fleet(args.fleet)
     try:
-        with ExitStack() as resources:
-            if args.stack:
-                tokens = token_command(args.token_cmd) if args.token_cmd else env_tokens()
-                target: Target = stack_target(args.stack, args.region, tokens, fleet_of(fleet))
-            else:
-                target = local_target(resources.enter_context(local_cloud(args.running)), fleet)
+        with target_from_args(args, fleet) as target:
             results, wall = _run(args, target, cases)
     except TargetError as exc:
         print(f"target error: {exc}", file=sys.stderr)

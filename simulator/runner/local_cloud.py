@@ -4,10 +4,13 @@ subprocess only: the simulator never imports the local cloud.
 
     with local_cloud(RUNNING) as info:     # what LocalCloud.info() publishes
         target = local_target(info, fleet)
+    with target_from_args(args, fleet) as target:   # --stack/--region/--token-cmd, else --running
+        ...
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import subprocess
@@ -20,7 +23,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from simulator.runner.targets import TargetError
+from simulator.fleet import Fleet
+from simulator.runner.targets import (
+    Target,
+    TargetError,
+    env_tokens,
+    fleet_of,
+    local_target,
+    stack_target,
+    token_command,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNING = ROOT / ".localcloud" / "running.json"
@@ -78,3 +90,15 @@ def local_cloud(path: Path = RUNNING) -> Iterator[dict[str, Any]]:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@contextmanager
+def target_from_args(args: argparse.Namespace, fleet: Fleet) -> Iterator[Target]:
+    """The target a command line names: a deployed stack (`--stack`, `--region`, `--token-cmd` or the
+    SCENARIO_TOKEN_<OWNER> variables), else the local cloud (`--running`, or one started for it)."""
+    if args.stack:
+        tokens = token_command(args.token_cmd) if args.token_cmd else env_tokens()
+        yield stack_target(args.stack, args.region, tokens, fleet_of(fleet))
+        return
+    with local_cloud(args.running) as info:
+        yield local_target(info, fleet)

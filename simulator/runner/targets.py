@@ -95,25 +95,30 @@ class Harness:
         items = [{k: self._plain.deserialize(v) for k, v in item.items()} for item in reply.get("Items", [])]
         return sorted(items, key=lambda item: int(item.get("receivedMs", 0)))
 
-    def notifications_of(self, vin: str, since_ms: int) -> list[str]:
-        """The notification ids pushed for one vehicle since `since_ms` (its vehicle-initiated events;
-        the disclosure records the table also holds have a `kind` and are not pushes)."""
-        ids: set[str] = set()
+    def pushes_since(self, since_ms: int) -> list[dict[str, Any]]:
+        """Every push received since `since_ms` (a Scan), in arrival order; the disclosure records the
+        table also holds have a `kind` and are not pushes."""
+        items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "TableName": self.pushes_table,
             "FilterExpression": "receivedMs >= :t AND attribute_not_exists(#k)",
             "ExpressionAttributeNames": {"#k": "kind"},
             "ExpressionAttributeValues": {":t": {"N": str(since_ms)}},
+            "ConsistentRead": True,
         }
         while True:
             page = self._client("dynamodb").scan(**kwargs)
             for raw in page.get("Items", []):
-                item = {k: self._plain.deserialize(v) for k, v in raw.items()}
-                if push_body(item).get("vin", item.get("vin")) == vin:
-                    ids.add(str(item["notificationId"]))
+                items.append({k: self._plain.deserialize(v) for k, v in raw.items()})
             if "LastEvaluatedKey" not in page:
-                return sorted(ids)
+                return sorted(items, key=lambda item: int(item.get("receivedMs", 0)))
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def notifications_of(self, vin: str, since_ms: int) -> list[str]:
+        """The notification ids pushed for one vehicle since `since_ms` (its vehicle-initiated events)."""
+        pushes = self.pushes_since(since_ms)
+        ids = {str(p["notificationId"]) for p in pushes if push_body(p).get("vin", p.get("vin")) == vin}
+        return sorted(ids)
 
     def raise_event(self, vin: str, service_type: str, count: int = 1, every_ms: int = 0) -> None:
         """A vehicle-initiated event through the broker mock's `POST /raise` (SigV4-signed)."""
