@@ -35,10 +35,10 @@ lint: venv
 	cd $(ROOT) && $(VENV)/bin/lint-imports --no-logo  # import contracts: pyproject.toml [tool.importlinter]
 typecheck: venv
 	$(VENV)/bin/mypy src build functions localcloud simulator bench observability loadtest tests docs
-# checkov over template.yaml (the cloudformation framework also reads the AWS::Serverless::*
+# checkov over every stack's template (the cloudformation framework also reads the AWS::Serverless::*
 # resources); any failed check fails. A suppression is a Metadata.checkov.skip with its reason.
 checkov: $(ROOT)/.venv-checkov/.installed
-	cd $(ROOT) && $(CHECKOV_ENV) $(CHECKOV) --file template.yaml --framework cloudformation --skip-download --quiet --compact
+	cd $(ROOT) && $(CHECKOV_ENV) $(CHECKOV) --file template.yaml --file stacks/shared.yaml --framework cloudformation --skip-download --quiet --compact
 
 # The whole test suite, as CI runs it (README: "run the tests").
 test: venv loadtest-deps

@@ -268,7 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         },
         **measured,
         "costPer1MCommands": compare(measured["usagePerCommand"], prices, variants),
-        "fixedPerMonth": fixed_monthly(load_template(ROOT / "template.yaml"), prices, emf_streams()),
+        "fixedPerMonth": fixed_monthly(
+            [load_template(ROOT / "stacks" / "shared.yaml"), load_template(ROOT / "template.yaml")],
+            prices,
+            emf_streams(),
+        ),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=1) + "\n")

@@ -13,6 +13,7 @@ billedMs, memoryMb, nativeInitMs, conventionalInitMs}}.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,10 +118,14 @@ def compare(usage: dict[str, Any], prices: dict[str, Any], variants: list[Varian
     return out
 
 
-def fixed_monthly(template: dict[str, Any], prices: dict[str, Any], custom_metrics: int) -> list[list[Any]]:
-    """What one stack (one colour) costs a month whatever it carries, from its template's resources
-    (the test harness's left out): [service, what, count, USD]."""
-    resources = [r for r in template["Resources"].values() if r.get("Condition") != "DeployHarness"]
+def fixed_monthly(
+    templates: Sequence[dict[str, Any]], prices: dict[str, Any], custom_metrics: int
+) -> list[list[Any]]:
+    """What one environment with one colour (stacks/shared.yaml + template.yaml) costs a month whatever
+    it carries, from its templates' resources (the test harness's left out): [service, what, count, USD]."""
+    resources = [
+        r for t in templates for r in t["Resources"].values() if r.get("Condition") != "DeployHarness"
+    ]
 
     def of_type(*types: str) -> list[dict[str, Any]]:
         return [r for r in resources if r["Type"] in types]

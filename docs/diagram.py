@@ -1,6 +1,7 @@
-"""Generate the architecture diagram (Mermaid) from template.yaml, the ASL and api/openapi.yaml,
-and write it into docs/architecture.md and README.md between the diagram markers; README.md also
-gets the inventory of every resource of the template, by type, between the resources markers.
+"""Generate the architecture diagram (Mermaid) from template.yaml, stacks/shared.yaml, the ASL and
+api/openapi.yaml, and write it into docs/architecture.md and README.md between the diagram markers;
+README.md also gets the inventory of every resource of both templates, by stack and type, between
+the resources markers.
 
     .venv/bin/python docs/diagram.py            # rewrite docs/architecture.md
     .venv/bin/python docs/diagram.py --check    # exit 1 if the file is out of date
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT / "stacks" / "shared.yaml"
 sys.path.insert(0, str(ROOT))
 
 from localcloud.provision.template import load_template, load_yaml  # noqa: E402  (a dev tool, run from the repo)
@@ -109,8 +111,10 @@ class Model:
     """Resources and the edges between them, read from the sources."""
 
     def __init__(self) -> None:
+        # the colour stack and the shared one (stacks/shared.yaml): their logical ids do not overlap
         self.template = load_template(ROOT / "template.yaml")
-        self.resources: dict[str, Any] = self.template["Resources"]
+        self.shared = load_template(SHARED)
+        self.resources: dict[str, Any] = {**self.shared["Resources"], **self.template["Resources"]}
         self.edges: list[tuple[str, str, str]] = []
         self.tables_by_name = {
             res["Properties"]["TableName"]["Fn::Sub"]: lid
@@ -152,7 +156,7 @@ class Model:
         location = self.resources["Api"]["Properties"]["DefinitionBody"]["Fn::Transform"]["Parameters"][
             "Location"
         ]
-        spec = load_yaml((ROOT / location).read_text())
+        spec = load_yaml((SHARED.parent / location).read_text())
         for path, ops in spec["paths"].items():
             for method, op in ops.items():
                 integration = op.get("x-amazon-apigateway-integration") or {}
@@ -162,8 +166,12 @@ class Model:
                 template = json.dumps(integration.get("requestTemplates", {}))
                 label = f"{method.upper()} {path}: {action}"
                 if "states:action" in uri:
+                    # by name, the colour from the stage variable: ${EnvironmentName}-${!colour}-...
                     for lid, res in self.resources.items():
-                        if res["Type"] == "AWS::Serverless::StateMachine" and "${" + lid + "}" in template:
+                        if res["Type"] != "AWS::Serverless::StateMachine":
+                            continue
+                        name = json.dumps(res["Properties"].get("Name", {}).get("Fn::Sub", "?"))[1:-1]
+                        if name.replace("${Colour}", "${!colour}") in template:
                             self.edge("Api", lid, label)
                 elif "dynamodb:action" in uri:
                     for name, lid in self.tables_by_name.items():
@@ -301,14 +309,15 @@ def render_doc(current: str, diagram: str) -> str:
 
 
 def inventory() -> str:
-    """Every resource of template.yaml, grouped by type, as a Markdown table."""
-    resources: dict[str, Any] = load_template(ROOT / "template.yaml").get("Resources", {})
-    by_type: dict[str, list[str]] = {}
-    for logical_id, resource in resources.items():
-        by_type.setdefault(str(resource.get("Type")), []).append(logical_id)
-    rows = ["| type | logical ids |", "|---|---|"]
-    for kind in sorted(by_type):
-        rows.append(f"| `{kind}` | {', '.join(f'`{lid}`' for lid in sorted(by_type[kind]))} |")
+    """Every resource of stacks/shared.yaml and template.yaml, grouped by type, as a Markdown table."""
+    rows = ["| stack | type | logical ids |", "|---|---|---|"]
+    for stack, path in (("shared", SHARED), ("each colour", ROOT / "template.yaml")):
+        resources: dict[str, Any] = load_template(path).get("Resources", {})
+        by_type: dict[str, list[str]] = {}
+        for logical_id, resource in resources.items():
+            by_type.setdefault(str(resource.get("Type")), []).append(logical_id)
+        for kind in sorted(by_type):
+            rows.append(f"| {stack} | `{kind}` | {', '.join(f'`{lid}`' for lid in sorted(by_type[kind]))} |")
     return "\n".join(rows) + "\n"
 
 

@@ -28,13 +28,10 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-import boto3  # type: ignore[import-untyped, unused-ignore]
-from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
 
 from localcloud import fleet_seed, wiring
 from localcloud.apigateway import UserPool
@@ -48,9 +45,9 @@ from localcloud.eventsources.pipes import PipeRunner
 from localcloud.eventsources.sqs import SqsEventSource
 from localcloud.harness_driver import HarnessDriver
 from localcloud.lambda_host import FunctionHost
-from localcloud.provision import Provisioned, provision
-from localcloud.provision.template import load_template
+from localcloud.provision import Provisioned
 from localcloud.readback import EventReader
+from localcloud.stacks import Environment, EnvironmentPlan, colours_arg, provision_environment
 from localcloud.wiring import LOCAL_API_BURST, LOCAL_API_RATE, throttle_parameters
 from simulator.fleet import DEFAULT_FLEET, Fleet, load_fleet
 from simulator.scenario.seeds import fleet_behaviours, scaled
@@ -77,7 +74,8 @@ class LocalCloud:
         concurrency: int = 4,
         *,
         fleet: str | Path | Fleet = DEFAULT_FLEET,
-        stack_name: str = "remote-services",
+        colours: Sequence[str] = ("blue",),
+        environment: str = "dev",
         region: str = "us-east-1",
         state_dir: str | Path = ".localcloud",
         api_port: int = 0,
@@ -104,7 +102,19 @@ class LocalCloud:
         self.time_scale = time_scale
         self.concurrency = concurrency
         self.fleet = fleet if isinstance(fleet, Fleet) else load_fleet(fleet)
-        self.stack_name = stack_name
+        # the environment's stacks (localcloud.stacks): shared + one per colour, the first colour live
+        self.plan = EnvironmentPlan(
+            self.template_path,
+            environment=environment,
+            colours=colours_arg(colours),
+            time_scale=time_scale,
+            api_rate=api_rate,
+            api_burst=api_burst,
+            harness=harness,
+            parameters=self.parameters,
+        )
+        self.stacks: Environment | None = None
+        self.colour_function_urls: dict[str, dict[str, FunctionUrlServer]] = {}  # colour -> lid -> server
         self.region = region
         self.state_dir = Path(state_dir)
         self.api_port = api_port
@@ -217,27 +227,36 @@ class LocalCloud:
 
     # -- steps --------------------------------------------------------------------------------
     def _provision(self) -> Provisioned:
-        declared = set((load_template(self.template_path).get("Parameters") or {}).keys())
-        rate, burst = self.api_rate, self.api_burst
-        params = wiring.local_parameters(declared, self.time_scale, rate, burst, self.harness)
-        params.update(self.parameters)
-        env = {"LIFECYCLE_TIME_SCALE": str(self.time_scale)}
-        return provision(
-            self.template_path,
+        """The shared stack, then each colour's (`localcloud.stacks`); `resources` is the live colour's
+        view (its stack and the shared one)."""
+        self.stacks = provision_environment(
+            self.plan,
             self.endpoint.url,
-            params,
-            stack_name=self.stack_name,
             region=self.region,
-            env_overrides=env,
+            env_overrides={"LIFECYCLE_TIME_SCALE": str(self.time_scale)},
             function_url=self._serve_function_url,
         )
+        self.function_urls = self.colour_function_urls.get(self.stacks.live, {})
+        return self.stacks.view()
 
-    def _serve_function_url(self, logical_id: str, function_name: str, auth_type: str) -> str:
+    def _serve_function_url(self, colour: str, logical_id: str, function_name: str, auth_type: str) -> str:
         """Start the Function URL front of one AWS::Lambda::Url; its URL goes into the template."""
         server = wiring.function_url_server(self.host, function_name, auth_type, self.region).start()
-        self.function_urls[logical_id] = server
+        self.colour_function_urls.setdefault(colour, {})[logical_id] = server
         self._stack.append(server.stop)
         return server.url
+
+    def colour_view(self, colour: str) -> Provisioned:
+        """One colour's stack with the shared one (LocalCloudError if that colour does not run)."""
+        if self.stacks is None or colour not in self.stacks.colours:
+            raise LocalCloudError(
+                f"colour {colour!r} does not run here (colours: {', '.join(self.plan.colours)})"
+            )
+        return self.stacks.view(colour)
+
+    def _all_functions(self) -> list[Any]:
+        assert self.stacks is not None
+        return [fn for prov in self.stacks.all() for fn in prov.functions.values()]
 
     def call_url(self, logical_id: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         """A SigV4-signed request (the local boto3 credentials) to a Function URL of the template, e.g.
@@ -247,8 +266,7 @@ class LocalCloud:
         return wiring.signed_request(self.function_urls[logical_id].url, method, path, body, self.region)
 
     def _register_functions(self) -> None:
-        assert self.resources is not None
-        specs = [wiring.function_spec(fn) for fn in self.resources.functions.values()]
+        specs = [wiring.function_spec(fn) for fn in self._all_functions()]
         for spec in specs:  # its own bootstrap, or its layer's (/opt), of the same build
             problem = spec.not_runnable()
             if problem is not None:
@@ -280,12 +298,18 @@ class LocalCloud:
             self.subs.update({name: sub for name, (sub, _token) in users.items()})
             self.tokens.update({name: token for name, (_sub, token) in users.items()})
         fleet_seed.seed_tables(self.client("dynamodb"), self.resources.physical_ids, self.fleet, self.subs)
-        harness_table = self.resources.physical_ids.get("HarnessTable")
-        if self.harness and harness_table:
+        assert self.stacks is not None
+        harness_tables = [
+            c.physical_ids["HarnessTable"]
+            for c in self.stacks.colours.values()
+            if "HarnessTable" in c.physical_ids
+        ]
+        if self.harness and harness_tables:
             self.behaviours = {
                 vin: scaled(b, self.time_scale) for vin, b in fleet_behaviours(self.fleet).items()
             }
-            fleet_seed.seed_behaviours(self.client("dynamodb"), harness_table, self.behaviours)
+            for table in harness_tables:  # each colour's broker mock reads its own
+                fleet_seed.seed_behaviours(self.client("dynamodb"), table, self.behaviours)
 
     def _user_pool(self) -> UserPool | None:
         """The template's (first) user pool with its app clients, or None."""
@@ -310,23 +334,25 @@ class LocalCloud:
         return self.tokens[username]
 
     def _start_event_sources(self) -> None:
-        assert self.resources is not None
-        for esm in self.resources.event_source_mappings:
-            if esm.enabled:
-                fn = self.resources.functions[esm.function]
-                src = wiring.sqs_event_source(
-                    esm, fn.name, self.endpoint.url, self.host, self.region, self.poller_concurrency
+        assert self.stacks is not None
+        for prov in self.stacks.all():
+            for esm in prov.event_source_mappings:
+                if esm.enabled:
+                    fn = prov.functions[esm.function]
+                    src = wiring.sqs_event_source(
+                        esm, fn.name, self.endpoint.url, self.host, self.region, self.poller_concurrency
+                    )
+                    self.pollers.append(src.start())
+                    self._stack.append(src.stop)
+            for p in prov.pipes:
+                runner = wiring.pipe_runner(
+                    p, self.endpoint.url, self.host, self.region, self.poller_concurrency
                 )
-                self.pollers.append(src.start())
-                self._stack.append(src.stop)
-        for p in self.resources.pipes:
-            runner = wiring.pipe_runner(p, self.endpoint.url, self.host, self.region, self.poller_concurrency)
-            self.pipes.append(runner.start())
-            self._stack.append(runner.stop)
-        if self.resources.ttl_tables:
-            sweeper = wiring.ttl_sweeper(
-                self.resources.ttl_tables, self.endpoint.url, self.region, self.ttl_interval_s
-            )
+                self.pipes.append(runner.start())
+                self._stack.append(runner.stop)
+        ttl_tables = [t for prov in self.stacks.all() for t in prov.ttl_tables]
+        if ttl_tables:
+            sweeper = wiring.ttl_sweeper(ttl_tables, self.endpoint.url, self.region, self.ttl_interval_s)
             self.ttl = sweeper.start()
             self._stack.append(sweeper.stop)
 
@@ -346,8 +372,7 @@ class LocalCloud:
         self._stack.append(api_server.stop)
 
     def _warm(self) -> None:
-        assert self.resources is not None
-        names = [fn.name for fn in self.resources.functions.values()]
+        names = [fn.name for fn in self._all_functions()]
         with ThreadPoolExecutor(max_workers=4) as pool:
             list(pool.map(lambda n: self.host.warm(n, 1), names))
 
@@ -356,16 +381,7 @@ class LocalCloud:
         """A boto3 client at the AWS endpoint (thread-safe, cached per service)."""
         with self._client_lock:
             if service not in self._clients:
-                self._clients[service] = boto3.session.Session().client(
-                    service,
-                    endpoint_url=self.endpoint_url or None,
-                    region_name=self.region,
-                    aws_access_key_id="testing",
-                    aws_secret_access_key="testing",
-                    config=Config(
-                        inject_host_prefix=False, retries={"max_attempts": 2}, max_pool_connections=50
-                    ),
-                )
+                self._clients[service] = wiring.local_client(service, self.endpoint_url, self.region)
             return self._clients[service]
 
     @property

@@ -20,7 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import boto3  # type: ignore[import-untyped, unused-ignore]
+from botocore.config import Config  # type: ignore[import-untyped, unused-ignore]
+
 from localcloud.apigateway import RestApiServer, UserPool, stage_settings
+from localcloud.apigateway.stage_source import StageSource
 from localcloud.aws.dynamodb_ttl import TtlSweeper
 from localcloud.aws.function_urls import FunctionUrlServer
 from localcloud.eventsources.pipes import PipeRunner
@@ -60,6 +64,18 @@ def local_parameters(
     harness_on = {"DeployTestHarness": "true"} if harness else {}
     wanted = {**scale, **throttle_parameters(rate, burst), **harness_on}
     return {k: v for k, v in wanted.items() if k in declared}
+
+
+def local_client(service: str, endpoint_url: str, region: str) -> Any:
+    """A boto3 client at the local AWS endpoint, with the local credentials (testing/testing)."""
+    return boto3.session.Session().client(
+        service,
+        endpoint_url=endpoint_url or None,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(inject_host_prefix=False, retries={"max_attempts": 2}, max_pool_connections=50),
+    )
 
 
 def count_kinds(not_emulated: Sequence[str]) -> str:
@@ -145,13 +161,19 @@ def rest_api_server(
     region: str,
     access_log: str,
 ) -> tuple[RestApiServer, tuple[float, float] | None]:
-    """The REST API's server and the stage throttle (rate, burst) it applies."""
+    """The REST API's server and the stage throttle (rate, burst) it applies. Its stage variables and
+    canary settings are read from API Gateway (moto) per request (`StageSource`)."""
     throttle = stage_settings(api.properties).get("throttle")
+    apigw = local_client("apigateway", endpoint_url, region)
+    stage_source = StageSource(
+        lambda: apigw.get_stage(restApiId=api.rest_api_id, stageName=api.stage_name)
+    )
     server = RestApiServer(
         api.openapi,
         aws_endpoint_url=endpoint_url,
         region=region,
         stage=api.stage_name,
+        stage_source=stage_source,
         user_pool=user_pool,
         access_log=access_log,
         api_id=api.rest_api_id,

@@ -19,7 +19,8 @@ from remote_services.obs import catalog
 
 NAMESPACE = catalog.NAMESPACE_PREFIX + "/${EnvironmentName}"
 COLOUR = "${Colour}"
-API = ("ApiName", "${EnvironmentName}-${Colour}-remote-services", "Stage", "live")
+# the shared API (stacks/shared.yaml), in front of both colours: its panels show all the traffic
+API = ("ApiName", "${EnvironmentName}-remote-services", "Stage", "live")
 PERIOD = 60
 WIDTH, HEIGHT = 12, 6
 

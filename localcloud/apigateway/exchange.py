@@ -51,6 +51,7 @@ class Exchange:
     integration_status: int | None = None
     integration_latency_ms: int | None = None
     error: GatewayError | None = None
+    stage_variables: dict[str, str] = field(default_factory=dict)  # this request's (canary or not)
 
 
 def exchange_record(exchange: Exchange, response: HttpResponse, started: float) -> dict[str, Any]:

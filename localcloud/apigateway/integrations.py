@@ -30,14 +30,12 @@ class Integrations:
         aws: AwsCaller,
         http: HttpClient,
         stage: str,
-        stage_variables: Mapping[str, str],
         account_id: str,
         api_id: str,
     ) -> None:
         self._aws = aws
         self._http = http
         self.stage = stage
-        self.stage_variables = dict(stage_variables)
         self.account_id = account_id
         self.api_id = api_id
 
@@ -74,7 +72,7 @@ class Integrations:
             ),
             ("method.request.header.", request.header),
             ("method.request.multivalueheader.", request.header),
-            ("stageVariables.", lambda n: self.stage_variables.get(n)),
+            ("stageVariables.", lambda n: exchange.stage_variables.get(n)),
         ):
             if source.startswith(prefix):
                 value = getter(source[len(prefix) :])
@@ -131,7 +129,7 @@ class Integrations:
             return request.text
         try:
             return render(
-                str(template), self._input(exchange, request.text), exchange.context, self.stage_variables
+                str(template), self._input(exchange, request.text), exchange.context, exchange.stage_variables
             )
         except BodyNotJson as exc:
             raise GatewayError("BAD_REQUEST_BODY", str(exc)) from exc
@@ -214,7 +212,7 @@ class Integrations:
                     str(template),
                     VtlInput(text, exchange.path_params, exchange.request.query, exchange.request.headers),
                     exchange.context,
-                    self.stage_variables,
+                    exchange.stage_variables,
                 )
             except (BodyNotJson, MappingError) as exc:
                 LOG.warning("apigateway: response template of %s %s: %s", op.method, op.resource_path, exc)
@@ -249,7 +247,7 @@ class Integrations:
             "queryStringParameters": dict(request.query) or None,
             "multiValueQueryStringParameters": dict(request.multi_query) or None,
             "pathParameters": dict(exchange.path_params) or None,
-            "stageVariables": dict(self.stage_variables) or None,
+            "stageVariables": dict(exchange.stage_variables) or None,
             "requestContext": {
                 "resourceId": context["resourceId"],
                 "resourcePath": op.resource_path,

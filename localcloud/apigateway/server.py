@@ -21,6 +21,7 @@ from localcloud.apigateway.integrations import Integrations
 from localcloud.apigateway.responses import GatewayError, HttpResponse, render_gateway_response
 from localcloud.apigateway.spec import ApiSpec, Operation
 from localcloud.apigateway.stage import MAX_PAYLOAD_BYTES, TokenBucket
+from localcloud.apigateway.stage_source import StageSource
 from localcloud.apigateway.validation import BadRequestBody, BadRequestParameters, RequestValidator
 
 LOG = logging.getLogger("localcloud.apigateway")
@@ -50,6 +51,7 @@ class RestApiServer:
         region: str = "us-east-1",
         stage: str = "local",
         stage_variables: Mapping[str, str] | None = None,
+        stage_source: StageSource | None = None,
         user_pool: UserPool | Mapping[str, Any] | None = None,
         access_log: str | Path | None = None,
         access_log_format: str | None = None,
@@ -62,6 +64,8 @@ class RestApiServer:
         self.region = region
         self.stage = stage
         self.stage_variables = dict(stage_variables or {})
+        # the stage as read from API Gateway per request (variables, canary); else stage_variables
+        self._stage_source = stage_source
         self.account_id = account_id
         self.api_id = api_id
         self._host = host
@@ -70,7 +74,7 @@ class RestApiServer:
         self._validator = RequestValidator(self.spec)
         http = HttpClient()
         self._integrations = Integrations(
-            AwsCaller(aws_endpoint_url, region, http), http, stage, self.stage_variables, account_id, api_id
+            AwsCaller(aws_endpoint_url, region, http), http, stage, account_id, api_id
         )
         self._access_log = AccessLog(Path(access_log)) if access_log else None
         self._access_log_format = access_log_format
@@ -166,7 +170,12 @@ class RestApiServer:
             "requestOverride": {"header": {}, "path": {}, "querystring": {}},
             "error": {"message": "", "messageString": '""', "validationErrorString": "", "responseType": ""},
         }
-        exchange = Exchange(request=request, context=context)
+        if self._stage_source is not None:
+            variables, is_canary = self._stage_source.pick()
+        else:
+            variables, is_canary = self.stage_variables, False
+        context["isCanaryRequest"] = is_canary
+        exchange = Exchange(request=request, context=context, stage_variables=dict(variables))
         try:
             response = self._run(exchange)
         except GatewayError as exc:
@@ -175,7 +184,7 @@ class RestApiServer:
                 self.spec.gateway_responses,
                 exc,
                 context,
-                self.stage_variables,
+                exchange.stage_variables,
                 lambda source: self._integrations.source_value(source, exchange),
             )
         except Exception as exc:  # a bug here must still answer like API Gateway, and be visible
@@ -185,7 +194,7 @@ class RestApiServer:
                 self.spec.gateway_responses,
                 exchange.error,
                 context,
-                self.stage_variables,
+                exchange.stage_variables,
                 lambda source: self._integrations.source_value(source, exchange),
             )
             response.headers["x-amzn-ErrorMessage"] = type(exc).__name__

@@ -33,6 +33,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from localcloud.aws.moto_apigateway_canary import apply_canary_patch
 from localcloud.aws.moto_speedups import speed_up_moto
 
 _running: dict[str, MotoServer] = {}
@@ -71,6 +72,7 @@ class MotoServer:
         if self._server is not None:
             return self
         speed_up_moto()
+        apply_canary_patch()  # API Gateway stage canary settings (the router between the colours)
         # what moto's ThreadedMotoServer does, with our request handler
         app = DomainDispatcherApplication(create_backend_app)
         self.app = app

@@ -1,9 +1,10 @@
 """REST APIs: the OpenAPI document with `AWS::Include` expanded and intrinsics resolved, for
-`localcloud.apigateway` (nothing is created in moto)."""
+`localcloud.apigateway`; the API and its stage (variables, canary settings) are created in moto, where
+the front reads the stage (docs/bluegreen.md)."""
 
 from __future__ import annotations
 
-import re
+import hashlib
 from typing import Any
 
 from localcloud.provision.context import ProvisionContext, ResourceHandler
@@ -54,7 +55,39 @@ def create_rest_api(ctx: ProvisionContext, lid: str, raw: dict[str, Any]) -> Non
 def add_api(
     ctx: ProvisionContext, lid: str, openapi: dict[str, Any], stage: str, props: dict[str, Any]
 ) -> None:
-    rest_id = re.sub(r"[^a-z0-9]", "", lid.lower())[:10] or "api"
+    """The API (its id ten characters, as on AWS, stable per stack and logical id) and its stage, with
+    the stage's variables and canary settings, in moto's API Gateway: the local front serves the
+    document and reads the stage from there for each request (`localcloud.apigateway.stage_source`),
+    so that UpdateStage (the canary shift, docs/bluegreen.md) steers it as it steers AWS's."""
+    rest_id = hashlib.sha256(f"{ctx.stack}/{lid}".encode()).hexdigest()[:10]
+    apigw = ctx.client("apigateway")
+    name = str(props.get("Name") or f"{ctx.stack}-{lid}")
+    apigw.create_rest_api(name=name, tags={"_custom_id_": rest_id})
+    # moto holds the API and its stage, not its routes (the front serves the document): one MOCK
+    # method, because a deployment needs at least one
+    root = apigw.get_resources(restApiId=rest_id)["items"][0]["id"]
+    apigw.put_method(restApiId=rest_id, resourceId=root, httpMethod="ANY", authorizationType="NONE")
+    apigw.put_integration(restApiId=rest_id, resourceId=root, httpMethod="ANY", type="MOCK")
+    variables = {str(k): str(v) for k, v in (props.get("Variables") or {}).items()}
+    apigw.create_deployment(restApiId=rest_id, stageName=stage, variables=variables)
+    canary = props.get("CanarySetting")
+    if isinstance(canary, dict):
+        ops = [
+            {
+                "op": "replace",
+                "path": "/canarySettings/percentTraffic",
+                "value": str(canary.get("PercentTraffic", 0)),
+            }
+        ]
+        for key, value in (canary.get("StageVariableOverrides") or {}).items():
+            ops.append(
+                {
+                    "op": "replace",
+                    "path": f"/canarySettings/stageVariableOverrides/{key}",
+                    "value": str(value),
+                }
+            )
+        apigw.update_stage(restApiId=rest_id, stageName=stage, patchOperations=ops)
     ctx.set(lid, rest_id, RootResourceId="root")
     ctx.out.apis.append(ApiConfig(lid, rest_id, stage, openapi, props))
 

@@ -1,6 +1,8 @@
-"""The REAL api/openapi.yaml, intrinsics resolved against template.yaml by the provisioner's resolver,
-served by the API front against moto: its routes, validators, authorizer and VTL templates as written.
-The workflow is a stand-in (Choice/Pass) with the contract's output shape {statusCode, body}."""
+"""The REAL api/openapi.yaml, intrinsics resolved against stacks/shared.yaml by the provisioner's
+resolver, served by the API front against moto: its routes, validators, authorizer and VTL templates as
+written. The workflows are stand-ins (Choice/Pass) with the contract's output shape {statusCode, body},
+one per colour, named as the colour stacks name theirs: the stage variable `colour`, the canary and the
+X-Target-Environment header pick one (docs/bluegreen.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 from localcloud.apigateway import RestApiServer, stage_settings
+from localcloud.apigateway.stage_source import StageSource
 from localcloud.provision.intrinsics import Resolver
 from localcloud.provision.template import load_template, load_yaml
 from tests.functional.apigateway.conftest import ACCOUNT, REGION, Answer, LocalAws, call
@@ -54,13 +57,15 @@ STAND_IN = {
 }
 
 
-def resolve_real_openapi(state_machine_arn: str, pool_arn: str) -> dict[str, Any]:
+SHARED = ROOT / "stacks" / "shared.yaml"
+
+
+def resolve_real_openapi(pool_arn: str) -> dict[str, Any]:
     """api/openapi.yaml as the provisioner hands it over: every intrinsic resolved."""
-    template = load_template(ROOT / "template.yaml")
+    template = load_template(SHARED)
     resolver = Resolver(
         template, {"EnvironmentName": ENVIRONMENT}, region=REGION, account_id=ACCOUNT, stack_name="apitest"
     )
-    resolver.refs["EventCreationStateMachine"] = state_machine_arn
     resolver.attrs["ApiGatewayRole"] = {"Arn": f"arn:aws:iam::{ACCOUNT}:role/api"}
     resolver.attrs["UserPool"] = {"Arn": pool_arn}
     doc = resolver.resolve(load_yaml((ROOT / "api" / "openapi.yaml").read_text(encoding="utf-8")))
@@ -73,15 +78,42 @@ def access_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("real-api") / "access.log"
 
 
+def _stand_ins(local_aws: LocalAws) -> dict[str, str]:
+    """colour -> the ARN of its event-creation stand-in (created once per moto)."""
+    sfn = local_aws.client("stepfunctions")
+    arns = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    out = {}
+    for colour in ("blue", "green"):
+        name = f"{ENVIRONMENT}-{colour}-event-creation"
+        out[colour] = (
+            arns.get(name)
+            or sfn.create_state_machine(
+                name=name,
+                definition=json.dumps(STAND_IN),
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+                type="EXPRESS",
+            )["stateMachineArn"]
+        )
+    return out
+
+
+def _ran_on(local_aws: LocalAws, stand_ins: dict[str, str], request_id: str) -> list[str]:
+    """The colours whose stand-in ran the request with this id."""
+    sfn = local_aws.client("stepfunctions")
+    out = []
+    for colour, arn in stand_ins.items():
+        for e in sfn.list_executions(stateMachineArn=arn)["executions"]:
+            if (
+                json.loads(sfn.describe_execution(executionArn=e["executionArn"])["input"])["eventId"]
+                == request_id
+            ):
+                out.append(colour)
+    return out
+
+
 @pytest.fixture(scope="module")
 def real(local_aws: LocalAws, access_log: Path) -> Iterator[tuple[str, str]]:
-    sfn = local_aws.client("stepfunctions")
-    arn = sfn.create_state_machine(
-        name="real-openapi-stand-in",
-        definition=json.dumps(STAND_IN),
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
-        type="EXPRESS",
-    )["stateMachineArn"]
+    arn = _stand_ins(local_aws)["blue"]
     local_aws.client("dynamodb").create_table(
         TableName=f"{ENVIRONMENT}-events",
         KeySchema=[
@@ -95,15 +127,16 @@ def real(local_aws: LocalAws, access_log: Path) -> Iterator[tuple[str, str]]:
         BillingMode="PAY_PER_REQUEST",
     )
     front = RestApiServer(
-        resolve_real_openapi(arn, local_aws.pool_arn),
+        resolve_real_openapi(local_aws.pool_arn),
         aws_endpoint_url=local_aws.endpoint,
         region=REGION,
         stage="live",
+        stage_variables={"colour": "blue"},
         user_pool={"id": local_aws.pool_id, "client_ids": [local_aws.client_id]},
         access_log=access_log,
-        access_log_format=load_template(ROOT / "template.yaml")["Resources"]["Api"]["Properties"][
-            "AccessLogSetting"
-        ]["Format"],
+        access_log_format=load_template(SHARED)["Resources"]["Api"]["Properties"]["AccessLogSetting"][
+            "Format"
+        ],
     )
     try:
         yield front.start(), arn
@@ -118,9 +151,7 @@ def _post(
 
 
 def test_real_routes_are_built() -> None:
-    doc = resolve_real_openapi(
-        "arn:aws:states:us-east-1:1:stateMachine:x", "arn:aws:cognito-idp:us-east-1:1:userpool/p"
-    )
+    doc = resolve_real_openapi("arn:aws:cognito-idp:us-east-1:1:userpool/p")
     front = RestApiServer(doc, aws_endpoint_url="http://127.0.0.1:9")
     routes = {(m, r.path) for r in front.spec.resources for m in r.operations}
     assert routes == {
@@ -281,7 +312,7 @@ def test_access_log_uses_the_stage_format(
 
 
 def test_stage_settings_from_the_template() -> None:
-    template = load_template(ROOT / "template.yaml")
+    template = load_template(SHARED)
     resolver = Resolver(
         template, {"EnvironmentName": ENVIRONMENT}, region=REGION, account_id=ACCOUNT, stack_name="apitest"
     )
@@ -293,3 +324,56 @@ def test_stage_settings_from_the_template() -> None:
     assert settings["access_log_format"].startswith('{"requestId":"$context.requestId"')
     rate, burst = settings["throttle"]
     assert 0 < rate <= burst
+
+
+def test_the_header_overrides_the_stage_colour(real: tuple[str, str], local_aws: LocalAws) -> None:
+    stand_ins = _stand_ins(local_aws)
+    url = real[0]
+
+    def post(header: str | None) -> str:
+        headers = {"Authorization": local_aws.id_token}
+        if header is not None:
+            headers["X-Target-Environment"] = header
+        answer = call(f"{url}/v1/vehicles/{VIN}/services/HORN_BLOW", "POST", "{}", headers)
+        assert answer.status == 202, answer.text
+        return answer.headers["x-amzn-RequestId"]
+
+    assert _ran_on(local_aws, stand_ins, post(None)) == ["blue"]  # the stage variable
+    assert _ran_on(local_aws, stand_ins, post("green")) == ["green"]  # the header wins
+    assert _ran_on(local_aws, stand_ins, post("blue")) == ["blue"]
+    assert _ran_on(local_aws, stand_ins, post("purple")) == ["blue"]  # not a colour: the stage decides
+
+
+def test_the_canary_share_runs_with_the_overridden_colour(local_aws: LocalAws) -> None:
+    stand_ins = _stand_ins(local_aws)
+    draws = iter([0.05, 0.95, 0.25, 0.05])  # percentTraffic 30: the 1st, 3rd and 4th are the canary's
+    stage = {
+        "variables": {"colour": "blue"},
+        "canarySettings": {"percentTraffic": 30.0, "stageVariableOverrides": {"colour": "green"}},
+    }
+    front = RestApiServer(
+        resolve_real_openapi(local_aws.pool_arn),
+        aws_endpoint_url=local_aws.endpoint,
+        region=REGION,
+        stage="live",
+        stage_source=StageSource(lambda: stage, draw=lambda: next(draws)),
+        user_pool={"id": local_aws.pool_id, "client_ids": [local_aws.client_id]},
+    )
+    url = front.start()
+    try:
+        ran = []
+        for _ in range(3):
+            answer = _post(url, local_aws)
+            assert answer.status == 202, answer.text
+            ran += _ran_on(local_aws, stand_ins, answer.headers["x-amzn-RequestId"])
+        with_header = call(
+            f"{url}/v1/vehicles/{VIN}/services/HORN_BLOW",
+            "POST",
+            "{}",
+            {"Authorization": local_aws.id_token, "X-Target-Environment": "blue"},
+        )
+    finally:
+        front.stop()
+    assert ran == ["green", "blue", "green"]
+    assert with_header.status == 202  # a canary request, but the header wins
+    assert _ran_on(local_aws, stand_ins, with_header.headers["x-amzn-RequestId"]) == ["blue"]

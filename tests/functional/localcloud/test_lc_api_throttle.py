@@ -31,7 +31,7 @@ def throttled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         build_dir=_built(),
         # moto's backends are per process and region: stay clear of the session-wide e2e cloud
         region="eu-west-3",
-        stack_name="throttle-test",
+
         event_sources=False,
         warm=False,
         state_dir=tmp_path_factory.mktemp("localcloud"),

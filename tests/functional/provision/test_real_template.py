@@ -1,4 +1,5 @@
-"""The repository's own template.yaml, provisioned into moto: what the local cloud relies on is there."""
+"""The repository's own templates (stacks/shared.yaml, then template.yaml for blue), provisioned into
+moto: what the local cloud relies on is there."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from localcloud.aws.moto_server import MotoServer
 from localcloud.provision import Provisioned, provision
+from localcloud.stacks import combined
 from tests.support.moto import running_moto
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,7 +33,11 @@ def prov(moto: MotoServer) -> Provisioned:
         "SubscriberUrl": "http://127.0.0.1:9/s",
         "EnvironmentName": "prov-test",
     }
-    return provision(ROOT / "template.yaml", moto.url, params, stack_name="prov-test")
+    shared = provision(
+        ROOT / "stacks" / "shared.yaml", moto.url, {"EnvironmentName": "prov-test"}, stack_name="prov-test-shared"
+    )
+    colour = provision(ROOT / "template.yaml", moto.url, params, stack_name="prov-test-blue")
+    return combined(shared, colour)
 
 
 def sub_attrs(moto: MotoServer, arn: str) -> dict[str, str]:
@@ -81,7 +87,9 @@ def test_pipe_tables_and_api(prov: Provisioned) -> None:
     assert "/v1/vehicles/{vin}/services/{service}" in prov.api.openapi["paths"]
     text = json.dumps(prov.api.openapi)
     assert "Fn::" not in text and '"Ref"' not in text  # every intrinsic resolved
-    assert prov.physical_ids["EventCreationStateMachine"] in text
+    # the stage variable picks the colour: the workflow's name with ${colour} in it
+    machine = prov.physical_ids["EventCreationStateMachine"]
+    assert machine.replace("-blue-", "-${colour}-") in text
 
 
 def test_subscription_filters_match_the_contract(prov: Provisioned, moto: MotoServer) -> None:

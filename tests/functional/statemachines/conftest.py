@@ -42,7 +42,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         # moto's backends are per process and per region: the session-wide e2e cloud
         # (tests/conftest.py, us-east-1) and this one must not share queues or tables.
         region=REGION,
-        stack_name="asl-tests",
+
         event_sources=False,
         warm=False,
         state_dir=tmp_path_factory.mktemp("localcloud"),

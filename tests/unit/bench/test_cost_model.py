@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bench.cost_model import Variant, compare, fixed_monthly, load_prices
-from tests.unit.template.template_model import TEMPLATE
+from tests.unit.template.template_model import SHARED, TEMPLATE
 
 USAGE: dict[str, Any] = {
     "apiRequests": 1.0,
@@ -52,7 +52,7 @@ def test_per_million_commands() -> None:
 
 
 def test_fixed_costs_come_from_the_template() -> None:
-    fixed = {(s, w): (n, usd) for s, w, n, usd in fixed_monthly(TEMPLATE, load_prices(), 10)}
+    fixed = {(s, w): (n, usd) for s, w, n, usd in fixed_monthly([SHARED, TEMPLATE], load_prices(), 10)}
     assert fixed[("WAF", "web ACL")] == (1, 5.0)
     assert fixed[("CloudWatch", "dashboard")] == (1, 3.0)
     assert fixed[("CloudWatch", "custom metrics (EMF streams)")] == (10, 3.0)

@@ -1,4 +1,5 @@
-"""template.yaml as CloudFormation reads it, with the lookups the template tests share."""
+"""template.yaml (a colour's stack) and stacks/shared.yaml (the environment's shared stack) as
+CloudFormation reads them, with the lookups the template tests share."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ TEMPLATE = load(ROOT / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 GLOBAL_FN: dict[str, Any] = TEMPLATE["Globals"]["Function"]
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
+SHARED_PATH = ROOT / "stacks" / "shared.yaml"
+SHARED = load(SHARED_PATH)
+SHARED_RESOURCES: dict[str, Any] = SHARED["Resources"]
 
 
 def of_type(kind: str) -> dict[str, dict[str, Any]]:

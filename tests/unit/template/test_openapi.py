@@ -26,7 +26,8 @@ def substituted(value: Any, names: dict[str, str]) -> str:
         return value
     text: str = value["Fn::Sub"]
     assert set(re.findall(r"\$\{([\w:.]+)\}", text)) <= set(names), text
-    return re.sub(r"\$\{([\w:.]+)\}", lambda m: names[m.group(1)], text)
+    text = re.sub(r"\$\{([\w:.]+)\}", lambda m: names[m.group(1)], text)
+    return text.replace("${!", "${")  # Fn::Sub's escape: ${!name} is the literal ${name}
 
 
 def context(**extra: Any) -> dict[str, Any]:
@@ -40,13 +41,27 @@ def context(**extra: Any) -> dict[str, Any]:
     }
 
 
-def post_request(body: str, vin: str = VIN, service: str = "HORN_BLOW") -> dict[str, Any]:
+SUB_NAMES = {
+    "AWS::Partition": "aws",
+    "AWS::Region": "eu-central-1",
+    "AWS::AccountId": "123456789012",
+    "EnvironmentName": "dev",
+    "EventTtlDays": "30",
+}
+
+
+def post_request(
+    body: str,
+    vin: str = VIN,
+    service: str = "HORN_BLOW",
+    colour: str = "blue",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The StartSyncExecution request of a POST, on a stage whose variable `colour` is `colour`."""
     integration = OPS["post"]["x-amazon-apigateway-integration"]
-    template = substituted(
-        integration["requestTemplates"]["application/json"],
-        {"EventCreationStateMachine": ARN, "EventTtlDays": "30"},
-    )
-    out = render(template, VtlInput(body, path={"vin": vin, "service": service}), context(), {})
+    template = substituted(integration["requestTemplates"]["application/json"], SUB_NAMES)
+    vtl_input = VtlInput(body, path={"vin": vin, "service": service}, header=headers or {})
+    out = render(template, vtl_input, context(), {"colour": colour})
     request: dict[str, Any] = json.loads(out)
     return request
 
@@ -111,6 +126,25 @@ def test_cognito_user_pool_authorizer_on_both_methods() -> None:
     scheme = API["components"]["securitySchemes"]["CognitoUserPool"]
     assert scheme["x-amazon-apigateway-authorizer"]["type"] == "cognito_user_pools"
     assert OPS["post"]["security"] == OPS["get"]["security"] == [{"CognitoUserPool": []}]
+
+
+@pytest.mark.parametrize(
+    ("colour", "headers", "runs_on"),
+    [
+        ("blue", {}, "blue"),  # the stage variable (the canary's share has it overridden)
+        ("green", {}, "green"),
+        ("blue", {"X-Target-Environment": "green"}, "green"),  # the header overrides the stage
+        ("green", {"X-Target-Environment": "blue"}, "blue"),
+        ("blue", {"x-target-environment": "green"}, "green"),  # header names are case-insensitive
+        ("blue", {"X-Target-Environment": "purple"}, "blue"),  # not a colour: the stage decides
+        ("blue", {"X-Target-Environment": "GREEN"}, "blue"),  # values are exact
+    ],
+)
+def test_the_colour_comes_from_the_stage_or_the_header(
+    colour: str, headers: dict[str, str], runs_on: str
+) -> None:
+    request = post_request("{}", colour=colour, headers=headers)
+    assert request["stateMachineArn"] == ARN.replace("-blue-", f"-{runs_on}-")
 
 
 def test_post_starts_the_creation_workflow_with_the_contract_input() -> None:

@@ -260,25 +260,8 @@ def test_incoming_pipe_decodes_then_runs_the_workflow_synchronously() -> None:
     }
 
 
-def test_api_includes_the_openapi_file_and_the_waf_protects_its_stage() -> None:
-    body = RESOURCES["Api"]["Properties"]["DefinitionBody"]
-    assert body == {"Fn::Transform": {"Name": "AWS::Include", "Parameters": {"Location": "api/openapi.yaml"}}}
-    rules = {r["Name"]: r for r in RESOURCES["WebAcl"]["Properties"]["Rules"]}
-    for group in ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"):
-        managed = rules[group]["Statement"]["ManagedRuleGroupStatement"]
-        assert managed == {"VendorName": "AWS", "Name": group}
-        assert rules[group]["OverrideAction"] == {"None": {}}, "a managed group in count mode blocks nothing"
-    priorities = [r["Priority"] for r in rules.values()]
-    assert len(set(priorities)) == len(priorities)
-    assert len({r["VisibilityConfig"]["MetricName"] for r in rules.values()}) == len(rules)
-    assert rules["RateLimitPerIp"]["Statement"]["RateBasedStatement"]["Limit"] == {"Ref": "WafRateLimit"}
-    association = RESOURCES["WebAclAssociation"]["Properties"]
-    assert "/restapis/${Api}/stages/${Api.Stage}" in association["ResourceArn"]["Fn::Sub"]
-
-
 def test_outputs() -> None:
     assert {
-        "ApiUrl",
         "EventsTableName",
         "VehicleLockTableName",
         "VehicleRegistryTableName",
@@ -286,8 +269,7 @@ def test_outputs() -> None:
         "EventsTopicArn",
         "IncomingQueueUrl",
         "OutgoingQueueUrl",
-        "UserPoolId",
-        "UserPoolClientId",
+        "EventCreationStateMachineArn",
     } <= set(TEMPLATE["Outputs"])
 
 

@@ -4,9 +4,6 @@ recovery; checked on the template as CloudFormation reads it."""
 
 from __future__ import annotations
 
-import json
-import re
-
 from tests.unit.template.cfn_yaml import walk
 from tests.unit.template.template_model import (
     QUEUES,
@@ -77,36 +74,19 @@ def test_every_log_group_has_retention_and_every_component_logs() -> None:
         assert props["Logging"]["Level"] in ("ERROR", "ALL")
         (destination,) = props["Logging"]["Destinations"]
         assert getatt_target(destination["CloudWatchLogsLogGroup"]["LogGroupArn"]) in groups, lid
-    api = RESOURCES["Api"]["Properties"]
-    assert getatt_target(api["AccessLogSetting"]["DestinationArn"]) in groups
-    json.loads(re.sub(r"\s+", "", api["AccessLogSetting"]["Format"]).replace("$context", "x"))
-    assert api["TracingEnabled"] is True
-    (setting,) = api["MethodSettings"]
-    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRate"}
-    assert setting["ThrottlingBurstLimit"] == {"Ref": "ApiThrottleBurst"}
+    # the API's access log: stacks/shared.yaml (tests/unit/template/test_shared_stack.py)
 
 
-def test_tables_are_shared_encrypted_and_recoverable() -> None:
+def test_the_colour_stack_has_only_the_harness_tables() -> None:
     every = of_type("AWS::DynamoDB::Table")
-    harness = {"HarnessTable", "PushesTable"}  # the test harness's, per stack and colour
-    tables = {lid: t for lid, t in every.items() if lid not in harness}
-    assert set(tables) == {"EventsTable", "VehicleLockTable", "VehicleRegistryTable", "WeightsTable"}
-    assert harness <= set(every)
+    assert set(every) == {"HarnessTable", "PushesTable"}  # the shared ones: stacks/shared.yaml
     for lid, table in every.items():
         props = table["Properties"]
-        assert table["Condition"] == ("DeployHarness" if lid in harness else "DeployShared"), lid
-        shared = "${Colour}" not in props["TableName"]["Fn::Sub"]
-        assert shared == (lid not in harness), "shared persistence is not per colour, the harness is"
+        assert table["Condition"] == "DeployHarness", lid
+        assert "${Colour}" in props["TableName"]["Fn::Sub"], "the harness is per colour"
         assert props["SSESpecification"] == {"SSEEnabled": True}
         assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    for lid in ("EventsTable", "VehicleLockTable", *sorted(harness)):
-        assert every[lid]["Properties"]["TimeToLiveSpecification"] == {
-            "AttributeName": "expiresAt",
-            "Enabled": True,
-        }
-    (index,) = tables["EventsTable"]["Properties"]["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "byVin"
-    assert [k["AttributeName"] for k in index["KeySchema"]] == ["vin", "firstSeenMs"]
+        assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
 
 
 def test_topic_is_encrypted_and_subscriptions_filter_as_the_contract_says() -> None:
