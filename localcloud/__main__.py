@@ -71,8 +71,11 @@ RUNNING = Path(__file__).resolve().parents[1] / ".localcloud" / "running.json"
 
 def _cloud(args: argparse.Namespace, **kw: Any) -> Any:
     from localcloud.cloud import LocalCloud
+    from localcloud.stacks import colours_arg
 
     kw.setdefault("harness", args.harness)
+    kw.setdefault("colours", colours_arg(args.colours))
+    kw.setdefault("environment", args.environment)
     return LocalCloud(
         build_dir=args.build_dir,
         parameters=_parameters(args.parameter),
@@ -292,6 +295,13 @@ def main(argv: list[str] | None = None) -> int:
             action="store_false",
             help="DeployTestHarness false: point BrokerUrl, SubscriberUrl, DisclosureUrl with --parameter",
         )
+        p.add_argument(
+            "--colours",
+            default="blue",
+            help="the colour stacks to run over the shared stack, the live one first: blue, or blue,green "
+            "(docs/bluegreen.md)",
+        )
+        p.add_argument("--environment", default="dev", help="EnvironmentName: the prefix of every name")
 
     for name, text in (("run", "demo, then serve until Ctrl-C"), ("demo", "demo, then exit 0/1")):
         p_demo = sub.add_parser(name, help=text)

@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bluegreen.router import Router
 from localcloud import fleet_seed, wiring
 from localcloud.apigateway import UserPool
 from localcloud.aws.dynamodb_ttl import TtlSweeper
@@ -281,14 +282,6 @@ class LocalCloud:
         except KeyError:
             raise LocalCloudError(f"the template has no resource {logical_id!r}") from None
 
-    def _of_type(self, rtype: str) -> list[str]:
-        assert self.resources is not None
-        return [
-            lid
-            for lid, t in self.resources.types.items()
-            if t == rtype and lid in self.resources.physical_ids
-        ]
-
     def _seed(self) -> None:
         assert self.resources is not None
         user_pool = self._user_pool()
@@ -298,6 +291,7 @@ class LocalCloud:
             self.subs.update({name: sub for name, (sub, _token) in users.items()})
             self.tokens.update({name: token for name, (_sub, token) in users.items()})
         fleet_seed.seed_tables(self.client("dynamodb"), self.resources.physical_ids, self.fleet, self.subs)
+        self.router().sync()  # the weights table mirrors the router, as after `make deploy`
         assert self.stacks is not None
         harness_tables = [
             c.physical_ids["HarnessTable"]
@@ -312,10 +306,8 @@ class LocalCloud:
                 fleet_seed.seed_behaviours(self.client("dynamodb"), table, self.behaviours)
 
     def _user_pool(self) -> UserPool | None:
-        """The template's (first) user pool with its app clients, or None."""
-        pools = self._of_type("AWS::Cognito::UserPool")
-        client_ids = tuple(self.physical(c) for c in self._of_type("AWS::Cognito::UserPoolClient"))
-        return UserPool(id=self.physical(pools[0]), client_ids=client_ids) if pools else None
+        assert self.resources is not None
+        return wiring.user_pool_of(self.resources)
 
     def create_user(self, username: str) -> str:
         """A new Cognito user (owning nothing unless the registry says so); returns its id token."""
@@ -335,26 +327,18 @@ class LocalCloud:
 
     def _start_event_sources(self) -> None:
         assert self.stacks is not None
-        for prov in self.stacks.all():
-            for esm in prov.event_source_mappings:
-                if esm.enabled:
-                    fn = prov.functions[esm.function]
-                    src = wiring.sqs_event_source(
-                        esm, fn.name, self.endpoint.url, self.host, self.region, self.poller_concurrency
-                    )
-                    self.pollers.append(src.start())
-                    self._stack.append(src.stop)
-            for p in prov.pipes:
-                runner = wiring.pipe_runner(
-                    p, self.endpoint.url, self.host, self.region, self.poller_concurrency
-                )
-                self.pipes.append(runner.start())
-                self._stack.append(runner.stop)
-        ttl_tables = [t for prov in self.stacks.all() for t in prov.ttl_tables]
-        if ttl_tables:
-            sweeper = wiring.ttl_sweeper(ttl_tables, self.endpoint.url, self.region, self.ttl_interval_s)
-            self.ttl = sweeper.start()
-            self._stack.append(sweeper.stop)
+        self.pollers, self.pipes, self.ttl = wiring.event_sources(
+            self.stacks.all(),
+            self.endpoint.url,
+            self.host,
+            self.region,
+            self.poller_concurrency,
+            self.ttl_interval_s,
+        )
+        sources: list[SqsEventSource | PipeRunner | TtlSweeper] = [*self.pollers, *self.pipes]
+        for source in [*sources, *([self.ttl] if self.ttl else [])]:
+            source.start()
+            self._stack.append(source.stop)
 
     def _start_api(self) -> None:
         assert self.resources is not None
@@ -377,6 +361,16 @@ class LocalCloud:
             list(pool.map(lambda n: self.host.warm(n, 1), names))
 
     # -- helpers ------------------------------------------------------------------------------
+    def router(self) -> Router:
+        """The blue/green router of this environment (the shared API stage, the weights table)."""
+        return Router(
+            self.client("apigateway"),
+            self.client("dynamodb"),
+            self.physical("Api"),
+            self.resources.api.stage_name if self.resources and self.resources.api else "live",
+            self.physical("WeightsTable"),
+        )
+
     def client(self, service: str) -> Any:
         """A boto3 client at the AWS endpoint (thread-safe, cached per service)."""
         with self._client_lock:
@@ -428,4 +422,16 @@ class LocalCloud:
             "tokens": dict(self.tokens),
             "resources": dict(self.resources.physical_ids),
             "functionUrls": {logical_id: server.url for logical_id, server in self.function_urls.items()},
+            # blue/green (docs/bluegreen.md): the environment, its live colour, each colour's stack
+            "environment": self.plan.environment,
+            "liveColour": self.plan.colours[0],
+            "colours": {
+                colour: {
+                    "resources": dict(self.colour_view(colour).physical_ids),
+                    "functionUrls": {
+                        lid: srv.url for lid, srv in self.colour_function_urls.get(colour, {}).items()
+                    },
+                }
+                for colour in self.plan.colours
+            },
         }

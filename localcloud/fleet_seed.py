@@ -1,5 +1,5 @@
 """Seeding the provisioned cloud from the fleet (`simulator/fleet.json`): Cognito users (the
-vehicles' owners, with a permanent password and an id token), the vehicle registry and the weights;
+vehicles' owners, with a permanent password and an id token), the vehicle registry;
 with the test harness, each vehicle's behaviour record (from `simulator/scenarios/fleet-*.yaml`).
 
     sub, id_token = create_user(cognito_idp_client, pool_id, client_id, "alice")
@@ -49,8 +49,8 @@ def create_users(idp: Any, pool_id: str, client_id: str, names: Iterable[str]) -
 
 
 def seed_tables(ddb: Any, physical_ids: Mapping[str, str], fleet: Fleet, subs: Mapping[str, str]) -> None:
-    """The registry (each vehicle with its owner's ``sub``) and the weights item, when the template
-    has those tables."""
+    """The registry (each vehicle with its owner's ``sub``), when the template has it. (The weights
+    table is the router's: `bluegreen.router.Router.sync` writes it.)"""
     registry = physical_ids.get("VehicleRegistryTable")
     if registry:
         items = list(fleet.registry_items(subs))
@@ -58,10 +58,6 @@ def seed_tables(ddb: Any, physical_ids: Mapping[str, str], fleet: Fleet, subs: M
             ddb.batch_write_item(
                 RequestItems={registry: [{"PutRequest": {"Item": it}} for it in items[i : i + 25]]}
             )
-    weights = physical_ids.get("WeightsTable")
-    if weights:
-        item = {"id": {"S": "current"}, **{k: {"N": str(v)} for k, v in fleet.weights.items()}}
-        ddb.put_item(TableName=weights, Item=item)
 
 
 def behaviour_item(vin: str, behaviour: Mapping[str, Any], case_id: str = SEED_CASE) -> dict[str, Any]:

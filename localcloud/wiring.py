@@ -143,6 +143,38 @@ def pipe_runner(
     )
 
 
+def event_sources(
+    stacks: Sequence[Provisioned],
+    endpoint_url: str,
+    host: FunctionHost,
+    region: str,
+    poller_concurrency: int,
+    ttl_interval_s: float,
+) -> tuple[list[SqsEventSource], list[PipeRunner], TtlSweeper | None]:
+    """Every enabled SQS event source, every pipe and the TTL sweeper of the stacks (not started)."""
+    pollers, pipes, tables = [], [], []
+    for prov in stacks:
+        for esm in prov.event_source_mappings:
+            if esm.enabled:
+                fn = prov.functions[esm.function]
+                pollers.append(sqs_event_source(esm, fn.name, endpoint_url, host, region, poller_concurrency))
+        pipes += [pipe_runner(p, endpoint_url, host, region, poller_concurrency) for p in prov.pipes]
+        tables += prov.ttl_tables
+    ttl = ttl_sweeper(tables, endpoint_url, region, ttl_interval_s) if tables else None
+    return pollers, pipes, ttl
+
+
+def user_pool_of(prov: Provisioned) -> UserPool | None:
+    """The (first) Cognito user pool of the stacks, with its app clients, or None."""
+
+    def of_type(rtype: str) -> list[str]:
+        return [lid for lid, t in prov.types.items() if t == rtype and lid in prov.physical_ids]
+
+    pools = of_type("AWS::Cognito::UserPool")
+    client_ids = tuple(prov.physical_ids[c] for c in of_type("AWS::Cognito::UserPoolClient"))
+    return UserPool(id=prov.physical_ids[pools[0]], client_ids=client_ids) if pools else None
+
+
 def ttl_sweeper(
     tables: Sequence[TtlTableConfig], endpoint_url: str, region: str, interval_s: float
 ) -> TtlSweeper:
@@ -165,9 +197,7 @@ def rest_api_server(
     canary settings are read from API Gateway (moto) per request (`StageSource`)."""
     throttle = stage_settings(api.properties).get("throttle")
     apigw = local_client("apigateway", endpoint_url, region)
-    stage_source = StageSource(
-        lambda: apigw.get_stage(restApiId=api.rest_api_id, stageName=api.stage_name)
-    )
+    stage_source = StageSource(lambda: apigw.get_stage(restApiId=api.rest_api_id, stageName=api.stage_name))
     server = RestApiServer(
         api.openapi,
         aws_endpoint_url=endpoint_url,

@@ -1,9 +1,8 @@
-"""The simulated fleet: vehicles (owner, generation, country, capabilities) and the blue/green weights.
+"""The simulated fleet: vehicles (owner, generation, country, capabilities).
 
 `simulator/fleet.json` (or any JSON/YAML file of the same shape)::
 
-    {"weights": {"blue": 100, "green": 0},
-     "vehicles": [{"vin": "...", "owner": "alice", "generation": "G2", "country": "DE",
+    {"vehicles": [{"vin": "...", "owner": "alice", "generation": "G2", "country": "DE",
                    "capabilities": ["HORN_BLOW", ...] | "ALL"}],
      "generated": [{"prefix": "WVWZZZ1JZXB", "count": 200, "owner": "bench", "generation": "ALTERNATE",
                     "country": "DE", "capabilities": "ALL"}]}
@@ -46,10 +45,9 @@ class Vehicle:
 
 @dataclass
 class Fleet:
-    """The vehicles by VIN and the blue/green weights."""
+    """The vehicles by VIN."""
 
     vehicles: dict[str, Vehicle]
-    weights: dict[str, int]
 
     def owners(self) -> list[str]:
         return sorted({v.owner for v in self.vehicles.values()})
@@ -110,6 +108,11 @@ def parse_fleet(data: Mapping[str, Any]) -> Fleet:
     """Build a Fleet from the parsed fleet document; FleetError names the bad entry."""
     if "defaults" in data:
         raise FleetError(f"defaults: {IS_A_SCENARIO}")
+    if "weights" in data:
+        raise FleetError(
+            "weights: the blue/green weights are the router's (the shared API stage), mirrored in the "
+            "weights table by `python -m bluegreen sync|shift` (docs/bluegreen.md), not the fleet's"
+        )
     vehicles: dict[str, Vehicle] = {}
     for i, raw in enumerate(data.get("vehicles") or []):
         v = _vehicle(raw, f"vehicles[{i}]")
@@ -127,8 +130,7 @@ def parse_fleet(data: Mapping[str, Any]) -> Fleet:
             raw = {**gen, "vin": f"{prefix}{n:06d}", "generation": generation}
             v = _vehicle(raw, f"generated[{i}] #{n}")
             vehicles[v.vin] = v
-    weights = {str(k): int(v) for k, v in (data.get("weights") or {"blue": 100, "green": 0}).items()}
-    return Fleet(vehicles, weights)
+    return Fleet(vehicles)
 
 
 def load_fleet(path: str | Path = DEFAULT_FLEET) -> Fleet:

@@ -44,7 +44,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     run.add_argument("--colour", choices=("blue", "green"), help=f"force a colour ({COLOUR_HEADER} header)")
     run.add_argument("--fleet", type=Path, default=DEFAULT_FLEET, help="the fleet the stack was seeded with")
     run.add_argument("--running", type=Path, default=RUNNING, help="a running local cloud's description")
-    run.add_argument("--stack", help="a deployed stack (DeployTestHarness=true) instead of the local cloud")
+    run.add_argument("--stack", help="a deployed colour stack, <environment>-blue|green "
+                     "(DeployTestHarness=true), instead of the local cloud")
+    run.add_argument("--shared-stack", help="its environment's shared stack (default: <environment>-shared)")
     run.add_argument("--region", default=os.environ.get("AWS_REGION", "eu-central-1"))
     run.add_argument("--token-cmd", help="deployed stack: a command printing an id token for {owner}")
     run.add_argument("--json", type=Path, default=ROOT / "reports" / "scenarios.json")

@@ -96,9 +96,15 @@ def local_cloud(path: Path = RUNNING) -> Iterator[dict[str, Any]]:
 def target_from_args(args: argparse.Namespace, fleet: Fleet) -> Iterator[Target]:
     """The target a command line names: a deployed stack (`--stack`, `--region`, `--token-cmd` or the
     SCENARIO_TOKEN_<OWNER> variables), else the local cloud (`--running`, or one started for it)."""
+    colour = getattr(args, "colour", None)
     if args.stack:
+        if colour and not str(args.stack).endswith(f"-{colour}"):
+            raise TargetError(
+                f"--colour {colour}: name {colour}'s stack (<environment>-{colour}), not {args.stack}"
+            )
         tokens = token_command(args.token_cmd) if args.token_cmd else env_tokens()
-        yield stack_target(args.stack, args.region, tokens, fleet_of(fleet))
+        shared = getattr(args, "shared_stack", None)
+        yield stack_target(args.stack, args.region, tokens, fleet_of(fleet), shared_stack=shared)
         return
     with local_cloud(args.running) as info:
-        yield local_target(info, fleet)
+        yield local_target(info, fleet, colour)

@@ -171,12 +171,21 @@ def fleet_of(fleet: Fleet) -> list[Vehicle]:
     return [Vehicle(v.vin, v.owner, v.generation, frozenset(v.capabilities)) for v in fleet.vehicles.values()]
 
 
-def local_target(info: Mapping[str, Any], fleet: Fleet) -> Target:
+def local_target(info: Mapping[str, Any], fleet: Fleet, colour: str | None = None) -> Target:
     """A running local cloud, from what it publishes about itself (`LocalCloud.info()`, written to
     `.localcloud/running.json` while `python -m localcloud serve` runs): the same way as a deployed
-    stack, over HTTP, so the runner never imports the local cloud."""
+    stack, over HTTP, so the runner never imports the local cloud. `colour`: that colour's test
+    harness (its broker and subscription mocks), for cases sent to it with the override header."""
     resources = info.get("resources") or {}
     urls = info.get("functionUrls") or {}
+    if colour is not None:
+        colours = info.get("colours") or {}
+        if colour not in colours:
+            raise TargetError(
+                f"the local cloud does not run {colour} (colours: {', '.join(colours) or 'none'}): "
+                "start it with `python -m localcloud serve --colours blue,green`"
+            )
+        resources, urls = colours[colour].get("resources") or {}, colours[colour].get("functionUrls") or {}
     missing = [n for n in ("HarnessTable", "PushesTable") if n not in resources]
     missing += [] if "BrokerMockFunctionUrl" in urls else ["BrokerMockFunctionUrl"]
     if missing:
@@ -204,7 +213,8 @@ def local_target(info: Mapping[str, Any], fleet: Fleet) -> Target:
             raise TargetError(f"the local cloud has no user {owner!r} (users: {', '.join(sorted(tokens))})")
         return str(tokens[owner])
 
-    return Target("local", str(info["apiUrl"]), token, fleet_of(fleet), harness)
+    name = "local" if colour is None else f"local-{colour}"
+    return Target(name, str(info["apiUrl"]), token, fleet_of(fleet), harness)
 
 
 def token_command(template: str) -> TokenSource:
@@ -221,9 +231,20 @@ def token_command(template: str) -> TokenSource:
     return lambda owner: cache[owner] if owner in cache else cache.setdefault(owner, token(owner))
 
 
+def shared_stack_of(stack: str) -> str:
+    """The shared stack of a colour stack named as `make deploy` names them: dev-blue -> dev-shared."""
+    for colour in ("blue", "green"):
+        if stack.endswith(f"-{colour}"):
+            return stack[: -len(colour)] + "shared"
+    raise TargetError(
+        f"{stack!r} is not named <environment>-blue|green: name its shared stack (--shared-stack)"
+    )
+
+
 def stack_target(stack: str, region: str, tokens: TokenSource, fleet: list[Vehicle],
-                 endpoint_url: str | None = None) -> Target:
-    """A deployed stack, from its outputs: ApiUrl, HarnessTableName, PushesTableName, BrokerMockUrl."""
+                 endpoint_url: str | None = None, shared_stack: str | None = None) -> Target:
+    """A deployed colour stack, from its outputs (HarnessTableName, PushesTableName, BrokerMockUrl) and
+    its environment's shared stack's (ApiUrl; `shared_stack_of` by default)."""
     session = boto3.session.Session(region_name=region)
     clients: dict[str, Any] = {}
 
@@ -232,11 +253,10 @@ def stack_target(stack: str, region: str, tokens: TokenSource, fleet: list[Vehic
             clients[service] = session.client(service, endpoint_url=endpoint_url)
         return clients[service]
 
-    try:
-        stacks = client("cloudformation").describe_stacks(StackName=stack)["Stacks"]
-    except Exception as exc:  # botocore's ClientError, no credentials, no such stack
-        raise TargetError(f"cannot read the stack {stack!r} in {region}: {exc}") from exc
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    outputs = {
+        **stack_outputs(client("cloudformation"), shared_stack or shared_stack_of(stack), region),
+        **stack_outputs(client("cloudformation"), stack, region),
+    }
     needed = ("ApiUrl", "HarnessTableName", "PushesTableName", "BrokerMockUrl")
     missing = [k for k in needed if k not in outputs]
     if missing:
@@ -247,6 +267,15 @@ def stack_target(stack: str, region: str, tokens: TokenSource, fleet: list[Vehic
         client, outputs["HarnessTableName"], outputs["PushesTableName"], outputs["BrokerMockUrl"], region
     )
     return Target(stack, outputs["ApiUrl"], tokens, fleet, harness)
+
+
+def stack_outputs(cloudformation: Any, stack: str, region: str) -> dict[str, str]:
+    """A deployed stack's outputs (TargetError when it cannot be read)."""
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except Exception as exc:  # botocore's ClientError, no credentials, no such stack
+        raise TargetError(f"cannot read the stack {stack!r} in {region}: {exc}") from exc
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
 def env_tokens(prefix: str = "SCENARIO_TOKEN_") -> TokenSource:

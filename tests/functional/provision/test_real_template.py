@@ -34,7 +34,10 @@ def prov(moto: MotoServer) -> Provisioned:
         "EnvironmentName": "prov-test",
     }
     shared = provision(
-        ROOT / "stacks" / "shared.yaml", moto.url, {"EnvironmentName": "prov-test"}, stack_name="prov-test-shared"
+        ROOT / "stacks" / "shared.yaml",
+        moto.url,
+        {"EnvironmentName": "prov-test"},
+        stack_name="prov-test-shared",
     )
     colour = provision(ROOT / "template.yaml", moto.url, params, stack_name="prov-test-blue")
     return combined(shared, colour)

@@ -28,7 +28,7 @@ def incoming_vehicles(cloud: LocalCloud) -> Iterator[Vehicle]:
 
 @pytest.fixture
 def weights(cloud: LocalCloud) -> Iterator[Any]:
-    """Set the blue/green weights for one test; the fleet's weights come back afterwards."""
+    """Set the blue/green weights for one test; the router's come back afterwards."""
     ddb = cloud.client("dynamodb")
     table = cloud.physical("WeightsTable")
 
@@ -37,7 +37,7 @@ def weights(cloud: LocalCloud) -> Iterator[Any]:
         ddb.put_item(TableName=table, Item=item)
 
     yield put
-    put(cloud.fleet.weights.get("blue", 100))
+    cloud.router().sync()
 
 
 def incoming(cloud: LocalCloud, items: list[dict[str, Any]]) -> None:
