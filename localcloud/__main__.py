@@ -143,6 +143,17 @@ def cmd_demo(args: argparse.Namespace, keep_serving: bool) -> int:
         return 0
 
 
+def cmd_bluegreen_demo(args: argparse.Namespace) -> int:
+    from localcloud.bluegreen_demo import run_bluegreen_demo
+
+    ensure_built(args)
+    if not args.harness:
+        raise SystemExit("the blue/green demo runs on the test harness: drop --no-harness")
+    with _cloud(args, colours=("blue", "green"), state_dir=Path(".localcloud") / "bluegreen") as cloud:
+        say(f"local cloud up in {cloud.startup_s:.2f} s with blue and green over the shared stack")
+        return 0 if run_bluegreen_demo(cloud, say, args.report) else 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """The local cloud, serving until Ctrl-C; its description goes to --info-file while it runs."""
     ensure_built(args)
@@ -311,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
             p_demo.add_argument(
                 "--info-file", type=Path, help=f"where to describe the running cloud (default {RUNNING})"
             )
+    p_bg = sub.add_parser(
+        "bluegreen-demo", help="both colours: a gated canary shift, a broken green rolled back"
+    )
+    common(p_bg, 1.0)
+    p_bg.add_argument("--report", type=Path, default=Path("reports") / "bluegreen-demo.json")
     p_serve = sub.add_parser("serve", help="serve until Ctrl-C (no demo)")
     common(p_serve, 1.0)
     p_serve.add_argument("--info-file", type=Path, help="write what a client needs (URLs, tokens) here")
@@ -332,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_serve(args)
     if args.command == "dashboard":
         return cmd_dashboard(args)
+    if args.command == "bluegreen-demo":
+        return cmd_bluegreen_demo(args)
     return cmd_demo(args, keep_serving=args.command == "run")
 
 

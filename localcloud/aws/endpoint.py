@@ -12,6 +12,7 @@ Functions engine, in this process, calls Lambda through the endpoint) and, if th
 
 Routing (`AwsEndpoint.handle`, for the HTTP server and for callers of this process alike):
 - Lambda ``Invoke`` -> the function host (`localcloud.aws.lambda_invoke`).
+- Lambda ``Get``/``UpdateFunctionConfiguration`` -> the function host (`localcloud.aws.lambda_config`).
 - ``X-Amz-Target: AWSStepFunctions.StartSyncExecution`` -> `localcloud.aws.stepfunctions_sync`
   (moto lacks the call; botocore needs ``Config(inject_host_prefix=False)`` against localhost).
 - anything else -> proxied to moto as is (method, path, query, headers, body), except that a
@@ -37,6 +38,7 @@ from typing import Any
 
 from localcloud.aws import in_process
 from localcloud.aws.http_common import HOP_BY_HOP, Reply, endpoint_failure, header
+from localcloud.aws.lambda_config import configuration, configuration_name
 from localcloud.aws.lambda_invoke import invoke, invoke_name
 from localcloud.aws.moto_proxy import InProcessMoto, MotoClient, moto_transport
 from localcloud.aws.stepfunctions_sync import StartSyncExecution, with_execution_name
@@ -174,6 +176,9 @@ class AwsEndpoint:
         name = invoke_name(method, path)
         if name is not None:
             return invoke(self.host, name, body, headers)
+        configured = configuration_name(method, path)
+        if configured is not None:
+            return configuration(self.host, configured, method, body)
         target = header(headers, "X-Amz-Target")
         if target == START_TARGET:
             body = with_execution_name(body)

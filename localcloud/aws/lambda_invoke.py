@@ -47,9 +47,9 @@ def invoke(host: FunctionHost, name: str, payload: bytes, headers: list[tuple[st
         arn = (
             name if name.startswith("arn:") else f"arn:aws:lambda:{host.region}:123456789012:function:{name}"
         )
-        return _lambda_error(404, "ResourceNotFoundException", f"Function not found: {arn}")
+        return lambda_error(404, "ResourceNotFoundException", f"Function not found: {arn}")
     except TooManyRequests as exc:
-        return _lambda_error(
+        return lambda_error(
             429,
             "TooManyRequestsException",
             str(exc),
@@ -63,7 +63,7 @@ def invoke(host: FunctionHost, name: str, payload: bytes, headers: list[tuple[st
     return result.status_code, out, result.payload
 
 
-def _lambda_error(status: int, code: str, message: str, reason: str | None = None) -> Reply:
+def lambda_error(status: int, code: str, message: str, reason: str | None = None) -> Reply:
     body: dict[str, str] = {"Type": "User", "message": message}
     if reason:
         body["Reason"] = reason
