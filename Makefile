@@ -13,7 +13,7 @@ export PYTHONPATH := $(ROOT)/src:$(ROOT)
 NATIVE ?= 1
 export NATIVE
 
-.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local scenarios dashboard loadtest-deps loadtest-local loadtest cost clean
+.PHONY: venv test lint typecheck checkov build check-glibc upload-size bench-coldstart run demo invoke bench-local scenarios dashboard loadtest-deps loadtest-local loadtest cost bluegreen-demo shift deploy deploy-colour destroy clean
 
 venv: $(VENV)/.installed $(ROOT)/.venv-sam/.installed $(ROOT)/.venv-checkov/.installed
 $(VENV)/.installed: requirements-dev.txt
@@ -102,6 +102,39 @@ dashboard: venv
 	$(PY) -m localcloud dashboard $(ARGS)
 bench-local: venv
 	$(PY) $(ROOT)/bench/local.py $(ARGS)
+
+# ---- blue/green and per-developer stacks (docs/bluegreen.md)
+# Both colours in one local cloud: a gated canary shift under customer traffic, a broken green rolled
+# back; exit 0 only when every check passed (reports/bluegreen-demo.json).
+bluegreen-demo: venv
+	$(PY) -m localcloud bluegreen-demo $(ARGS)
+# The gated canary shift: make shift COLOUR=green STEPS=10,50,100 [DEV=alice REGION=... TOKEN_CMD=...]
+# (without DEV: the running local cloud, `python -m localcloud serve --colours blue,green`)
+COLOUR ?=
+STEPS ?= 10,50,100
+shift: venv
+	@test -n "$(COLOUR)" || { echo "make shift COLOUR=blue|green [STEPS=10,50,100] [DEV=<environment> REGION=...]"; exit 2; }
+	$(PY) -m bluegreen shift --colour $(COLOUR) --steps $(STEPS) $(if $(DEV),--env $(DEV)) $(if $(REGION),--region $(REGION)) $(if $(TOKEN_CMD),--token-cmd "$(TOKEN_CMD)") $(ARGS)
+# A developer's full copy: make deploy DEV=alice [REGION=eu-central-1]; make destroy DEV=alice
+DEV ?=
+REGION ?= eu-central-1
+NEED_DEV = @test -n "$(DEV)" || { echo "name the environment: DEV=<your name> (a-z, 0-9, -)"; exit 2; }
+deploy: build
+	$(NEED_DEV)
+	$(SAM) deploy --config-env shared --stack-name $(DEV)-shared --region $(REGION) --parameter-overrides EnvironmentName=$(DEV)
+	$(MAKE) --no-print-directory deploy-colour DEV=$(DEV) COLOUR=blue
+	$(MAKE) --no-print-directory deploy-colour DEV=$(DEV) COLOUR=green
+	$(PY) -m bluegreen sync --env $(DEV) --region $(REGION)
+# One colour only (a new version on the idle colour, before `make shift`)
+deploy-colour: build
+	$(NEED_DEV)
+	@test "$(COLOUR)" = blue -o "$(COLOUR)" = green || { echo "COLOUR=blue|green"; exit 2; }
+	$(SAM) deploy --config-env colour --stack-name $(DEV)-$(COLOUR) --region $(REGION) --parameter-overrides EnvironmentName=$(DEV) Colour=$(COLOUR) DeployTestHarness=true
+destroy:
+	$(NEED_DEV)
+	$(SAM) delete --config-env colour --stack-name $(DEV)-green --region $(REGION)
+	$(SAM) delete --config-env colour --stack-name $(DEV)-blue --region $(REGION)
+	$(SAM) delete --config-env shared --stack-name $(DEV)-shared --region $(REGION)
 
 clean:
 	rm -rf .aws-sam .cache/native

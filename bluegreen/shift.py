@@ -16,11 +16,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from bluegreen.gate import Gate, GateResult
+from bluegreen.gate import GateResult
 from bluegreen.router import Router
 from bluegreen.weights import RouterState, check_colour
+
+
+class Gate(Protocol):
+    """What the shift needs of a gate (`bluegreen.gate.Gate`)."""
+
+    def dead_letters(self, colour: str) -> dict[str, int]: ...
+
+    def check(self, colour: str, baseline: dict[str, int]) -> GateResult: ...
 
 
 @dataclass

@@ -282,3 +282,32 @@ def test_a_client_routed_in_process_gets_the_same_answers_without_a_connection(c
 
 def _no_http(request: Any) -> Any:
     raise AssertionError(f"went over HTTP: {request.url}")
+
+
+def test_update_function_configuration_reaches_the_function_host(cloud: Cloud) -> None:
+    cloud.host.register(spec("Configured"))
+    lam = cloud.client("lambda")
+    assert "FunctionError" not in lam.invoke(FunctionName="lc-Configured", Payload=b"{}")
+    assert lam.get_function_configuration(FunctionName="lc-Configured")["Environment"] == {"Variables": {}}
+
+    lam.update_function_configuration(
+        FunctionName="lc-Configured", Environment={"Variables": {"INIT_FAIL": "1"}}, Timeout=5
+    )
+
+    described = lam.get_function_configuration(FunctionName=spec("Configured").arn)
+    assert described["Environment"] == {"Variables": {"INIT_FAIL": "1"}} and described["Timeout"] == 5
+    # the old instance is retired: the next invocation starts one with the new environment
+    failed = lam.invoke(FunctionName="lc-Configured", Payload=b"{}")
+    assert failed["FunctionError"] == "Unhandled"
+
+
+def test_function_configuration_errors_are_lambdas(cloud: Cloud) -> None:
+    cloud.host.register(spec("Configured2"))
+    lam = cloud.client("lambda")
+    with pytest.raises(ClientError) as missing:
+        lam.update_function_configuration(FunctionName="lc-missing", Timeout=5)
+    with pytest.raises(ClientError) as handler:
+        lam.update_function_configuration(FunctionName="lc-Configured2", Handler="other.handler")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert handler.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "Handler" in handler.value.response["Error"]["Message"]

@@ -139,3 +139,35 @@ def test_outputs() -> None:
         "UserPoolClientId",
         "UserPoolArn",
     } <= set(SHARED["Outputs"])
+
+
+NAME_PROPERTIES = (
+    "TableName",
+    "QueueName",
+    "TopicName",
+    "FunctionName",
+    "LogGroupName",
+    "AlarmName",
+    "DashboardName",
+    "UserPoolName",
+    "ClientName",
+    "LayerName",
+    "Name",
+)
+
+
+def test_every_named_resource_of_both_stacks_carries_the_environment_name() -> None:
+    """Two developers' environments coexist in one account: a name without ${EnvironmentName} would
+    collide (tests/functional/bluegreen/test_router_shift.py provisions two side by side)."""
+    named = 0
+    for resources in (SHARED_RESOURCES, RESOURCES):
+        for lid, res in resources.items():
+            props = res.get("Properties") or {}
+            for key in NAME_PROPERTIES:
+                value = props.get(key)
+                if value is None:
+                    continue
+                text = json.dumps(value)
+                named += 1
+                assert "${EnvironmentName}" in text, f"{lid}.{key} = {text}"
+    assert named > 40
