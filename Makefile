@@ -34,7 +34,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	cd $(ROOT) && $(VENV)/bin/lint-imports --no-logo  # import contracts: pyproject.toml [tool.importlinter]
 typecheck: venv
-	$(VENV)/bin/mypy src build functions localcloud simulator bench observability loadtest tests docs
+	$(VENV)/bin/mypy src build functions localcloud simulator bench observability loadtest bluegreen tests docs
 # checkov over every stack's template (the cloudformation framework also reads the AWS::Serverless::*
 # resources); any failed check fails. A suppression is a Metadata.checkov.skip with its reason.
 checkov: $(ROOT)/.venv-checkov/.installed
