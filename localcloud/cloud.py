@@ -33,13 +33,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bluegreen.router import Router
 from localcloud import fleet_seed, wiring
 from localcloud.apigateway import UserPool
 from localcloud.aws.dynamodb_ttl import TtlSweeper
 from localcloud.aws.endpoint import AwsEndpoint
 from localcloud.aws.function_urls import FunctionUrlServer
 from localcloud.aws.moto_server import MotoServer
+from localcloud.cloud_access import CloudAccess, LocalCloudError
 from localcloud.cloudwatch.metric_log import MetricLog
 from localcloud.cloudwatch.sqs_sampler import SqsSampler
 from localcloud.eventsources.pipes import PipeRunner
@@ -49,6 +49,7 @@ from localcloud.lambda_host import FunctionHost
 from localcloud.provision import Provisioned
 from localcloud.readback import EventReader
 from localcloud.stacks import Environment, EnvironmentPlan, colours_arg, provision_environment
+from localcloud.users import LocalUsers
 from localcloud.wiring import LOCAL_API_BURST, LOCAL_API_RATE, throttle_parameters
 from simulator.fleet import DEFAULT_FLEET, Fleet, load_fleet
 from simulator.scenario.seeds import fleet_behaviours, scaled
@@ -56,15 +57,11 @@ from simulator.scenario.seeds import fleet_behaviours, scaled
 __all__ = ["LOCAL_API_BURST", "LOCAL_API_RATE", "LocalCloud", "LocalCloudError", "throttle_parameters"]
 
 
-class LocalCloudError(RuntimeError):
-    """The local cloud could not start (missing build, provisioning failure, ...)."""
-
-
 def _stderr_progress(msg: str) -> None:
     print(f"[localcloud] {msg}", file=sys.stderr, flush=True)
 
 
-class LocalCloud:
+class LocalCloud(CloudAccess):
     """A context manager that runs moto + the glue + the mocks; see the module docstring."""
 
     def __init__(
@@ -129,8 +126,7 @@ class LocalCloud:
         self._client_lock = threading.Lock()
         self.timings: dict[str, float] = {}
         self.startup_s = 0.0
-        self.tokens: dict[str, str] = {}
-        self.subs: dict[str, str] = {}
+        self.users = LocalUsers(None, None)  # the fleet's owners once seeded (localcloud.users)
         self.resources: Provisioned | None = None
         self.endpoint_url = ""
         self.api_url = ""
@@ -247,24 +243,9 @@ class LocalCloud:
         self._stack.append(server.stop)
         return server.url
 
-    def colour_view(self, colour: str) -> Provisioned:
-        """One colour's stack with the shared one (LocalCloudError if that colour does not run)."""
-        if self.stacks is None or colour not in self.stacks.colours:
-            raise LocalCloudError(
-                f"colour {colour!r} does not run here (colours: {', '.join(self.plan.colours)})"
-            )
-        return self.stacks.view(colour)
-
     def _all_functions(self) -> list[Any]:
         assert self.stacks is not None
-        return [fn for prov in self.stacks.all() for fn in prov.functions.values()]
-
-    def call_url(self, logical_id: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        """A SigV4-signed request (the local boto3 credentials) to a Function URL of the template, e.g.
-        ``cloud.call_url("SubscriptionMockFunctionUrl", "GET", "/stats?sinceMs=0")`` -> (status, JSON)."""
-        if logical_id not in self.function_urls:
-            raise LocalCloudError(f"no Function URL {logical_id!r} (harness=True deploys the mocks)")
-        return wiring.signed_request(self.function_urls[logical_id].url, method, path, body, self.region)
+        return self.stacks.functions()
 
     def _register_functions(self) -> None:
         specs = [wiring.function_spec(fn) for fn in self._all_functions()]
@@ -274,22 +255,10 @@ class LocalCloud:
                 raise LocalCloudError(f"{spec.logical_id}: {problem}")
         self.host.register_all(specs)
 
-    def physical(self, logical_id: str) -> str:
-        """The physical id (name, URL or ARN) of a resource of the template."""
-        assert self.resources is not None
-        try:
-            return self.resources.physical_ids[logical_id]
-        except KeyError:
-            raise LocalCloudError(f"the template has no resource {logical_id!r}") from None
-
     def _seed(self) -> None:
         assert self.resources is not None
-        user_pool = self._user_pool()
-        if user_pool and user_pool.client_ids:
-            idp, client_id = self.client("cognito-idp"), user_pool.client_ids[0]
-            users = fleet_seed.create_users(idp, user_pool.id, client_id, self.fleet.owners())
-            self.subs.update({name: sub for name, (sub, _token) in users.items()})
-            self.tokens.update({name: token for name, (_sub, token) in users.items()})
+        self.users = LocalUsers(self.client("cognito-idp"), self._user_pool())
+        self.users.create_many(self.fleet.owners())
         fleet_seed.seed_tables(self.client("dynamodb"), self.resources.physical_ids, self.fleet, self.subs)
         self.router().sync()  # the weights table mirrors the router, as after `make deploy`
         assert self.stacks is not None
@@ -308,22 +277,6 @@ class LocalCloud:
     def _user_pool(self) -> UserPool | None:
         assert self.resources is not None
         return wiring.user_pool_of(self.resources)
-
-    def create_user(self, username: str) -> str:
-        """A new Cognito user (owning nothing unless the registry says so); returns its id token."""
-        user_pool = self._user_pool()
-        if user_pool is None or not user_pool.client_ids:
-            raise LocalCloudError("the template has no Cognito user pool with an app client")
-        idp, client_id = self.client("cognito-idp"), user_pool.client_ids[0]
-        sub, token = fleet_seed.create_user(idp, user_pool.id, client_id, username)
-        self.subs[username], self.tokens[username] = sub, token
-        return token
-
-    def token(self, username: str) -> str:
-        """The id token of a user of the fleet (or of one made with `create_user`)."""
-        if username not in self.tokens:
-            raise LocalCloudError(f"no user {username!r} (fleet owners: {', '.join(self.fleet.owners())})")
-        return self.tokens[username]
 
     def _start_event_sources(self) -> None:
         assert self.stacks is not None
@@ -359,79 +312,3 @@ class LocalCloud:
         names = [fn.name for fn in self._all_functions()]
         with ThreadPoolExecutor(max_workers=4) as pool:
             list(pool.map(lambda n: self.host.warm(n, 1), names))
-
-    # -- helpers ------------------------------------------------------------------------------
-    def router(self) -> Router:
-        """The blue/green router of this environment (the shared API stage, the weights table)."""
-        return Router(
-            self.client("apigateway"),
-            self.client("dynamodb"),
-            self.physical("Api"),
-            self.resources.api.stage_name if self.resources and self.resources.api else "live",
-            self.physical("WeightsTable"),
-        )
-
-    def client(self, service: str) -> Any:
-        """A boto3 client at the AWS endpoint (thread-safe, cached per service)."""
-        with self._client_lock:
-            if service not in self._clients:
-                self._clients[service] = wiring.local_client(service, self.endpoint_url, self.region)
-            return self._clients[service]
-
-    @property
-    def events(self) -> EventReader:
-        """The EventsTable read back: ``cloud.events.wait_final(event_id)``, ``.state``, ``.history``,
-        ``.items`` (`localcloud.readback`)."""
-        if self._events is None:
-            self._events = EventReader(self.client("dynamodb"), self.physical("EventsTable"))
-        return self._events
-
-    @property
-    def mocks(self) -> HarnessDriver:
-        """The deployed test harness (harness=True): ``cloud.mocks.behave(vin, record)``,
-        ``.pushes(event_id)``, ``.raise_event(vin)``, ``.send_raw(topic, payload)``
-        (`localcloud.harness_driver`)."""
-        assert self.resources is not None, "start the local cloud first"
-        if self._mocks is None:
-            self._mocks = HarnessDriver(
-                self.client("dynamodb"),
-                self.client("sqs"),
-                self.resources.physical_ids,
-                self.call_url,
-                self.behaviours,
-            )
-        return self._mocks
-
-    def info(self) -> dict[str, Any]:
-        """A JSON-able summary (URLs, resources, timings)."""
-        assert self.resources is not None
-        return {
-            "apiUrl": self.api_url,
-            "endpointUrl": self.endpoint_url,
-            "startupS": self.startup_s,
-            "timings": self.timings,
-            "functions": sorted(self.resources.functions),
-            "notEmulated": self.resources.not_emulated,
-            "notes": self.resources.notes,
-            "users": sorted(self.tokens),
-            "stage": self.resources.api.stage_name if self.resources.api else "",
-            "apiThrottle": list(self.api_throttle) if self.api_throttle else None,
-            "logs": str(self.state_dir / "logs"),
-            # what a client needs to use this cloud from another process (the scenario runner)
-            "region": self.region,
-            "tokens": dict(self.tokens),
-            "resources": dict(self.resources.physical_ids),
-            "functionUrls": {logical_id: server.url for logical_id, server in self.function_urls.items()},
-            # blue/green (docs/bluegreen.md): the environment, its live colour, each colour's stack
-            "environment": self.plan.environment,
-            "liveColour": self.plan.colours[0],
-            "colours": {
-                colour: {
-                    "resources": dict(self.colour_view(colour).physical_ids),
-                    "functionUrls": {
-                        lid: srv.url for lid, srv in self.colour_function_urls.get(colour, {}).items()
-                    },
-                }
-                for colour in self.plan.colours
-            },
-        }

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from localcloud.provision import Provisioned, provision
+from localcloud.provision import FunctionConfig, Provisioned, provision
 from localcloud.provision.template import load_template
 from localcloud.wiring import local_parameters
 
@@ -72,6 +73,25 @@ class Environment:
 
     def all(self) -> list[Provisioned]:
         return [self.shared, *self.colours.values()]
+
+    def functions(self) -> list[FunctionConfig]:
+        """Every function of every stack."""
+        return [fn for prov in self.all() for fn in prov.functions.values()]
+
+    def describe(self, function_urls: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+        """What a client needs to reach each colour (its resources with the shared ones, its Function
+        URLs by logical id): the blue/green part of `LocalCloud.info()`."""
+        return {
+            "environment": self.plan.environment,
+            "liveColour": self.live,
+            "colours": {
+                colour: {
+                    "resources": dict(self.view(colour).physical_ids),
+                    "functionUrls": dict(function_urls.get(colour, {})),
+                }
+                for colour in self.colours
+            },
+        }
 
 
 def combined(shared: Provisioned, colour: Provisioned) -> Provisioned:
