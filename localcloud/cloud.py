@@ -210,7 +210,7 @@ class LocalCloud(CloudAccess):
         self._stack.append(self.metrics_sampler.stop)
         self._step("api", self._start_api)
         if self.warm_functions:
-            self._progress(f"warming {len(prov.functions)} functions")
+            self._progress(f"warming {len(self._all_functions())} functions")
             self._step("warm", self._warm)
 
     def stop(self) -> None:
