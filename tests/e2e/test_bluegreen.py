@@ -1,17 +1,31 @@
-"""`make bluegreen-demo` (localcloud/bluegreen_demo.py) from the command line, on the built artifacts:
-both colours over the shared stack in one local cloud, the gated shift of green under customer
-traffic, vehicle-initiated events routed by the weights, and a broken green rolled back. It exits 0
-only when every check passed; the report says which checks ran."""
+"""Blue/green end to end, on the built artifacts. `make bluegreen-demo` (localcloud/bluegreen_demo.py)
+from the command line: both colours over the shared stack in one local cloud, the gated shift of
+green under customer traffic, vehicle-initiated events routed by the weights, and a broken green
+rolled back; it exits 0 only when every check passed. And a command created on green whose car
+answers through blue's incoming path: it finishes on green."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
+import boto3  # type: ignore[import-untyped, unused-ignore]
 import pytest
+
+from remote_services.vehicles import encode_vehicle_message
+from simulator.fleet import load_fleet
+from simulator.runner.execute import http_json
+from simulator.runner.targets import local_target, push_body
+
+if TYPE_CHECKING:
+    from remote_services.typedefs import VehicleUpdate
 
 pytestmark = pytest.mark.e2e
 
@@ -54,3 +68,89 @@ def test_the_bluegreen_demo_passes_its_gate_moves_the_traffic_loses_nothing_and_
     gates = [e for e in broken["log"] if "gate" in e]
     assert [g["passed"] for g in gates] == [True, False]  # green passed, took 10 %, then broke
     assert broken["after"] == broken["before"] == {"blue": 100, "green": 0}
+
+
+SILENT = {
+    "vehicle": {
+        "connected": False,
+        "ack": {"send": True, "delayMs": 0, "jitterMs": 0},
+        "done": {"send": True, "delayMs": 0, "jitterMs": 0, "result": "EXECUTED", "reason": None},
+        "repeat": 1,
+        "order": "ack-first",
+        "payload": "valid",
+        "topic": "own",
+    },
+    "broker": {"mode": "accept", "times": 0, "slowMs": 0},
+}
+
+
+@pytest.fixture(scope="module")
+def two_colours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A local cloud with blue (live) and green, in its own process (moto's state is per process)."""
+    info_file = tmp_path_factory.mktemp("bluegreen") / "running.json"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localcloud", "serve", "--no-build", "--colours", "blue,green",
+         "--info-file", str(info_file), "--state-dir", str(info_file.parent)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not info_file.is_file():
+        assert process.poll() is None, process.stderr.read() if process.stderr else "exited"
+        assert time.monotonic() < deadline, "the local cloud was not up within 300 s"
+        time.sleep(0.5)
+    try:
+        yield json.loads(info_file.read_text())
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_a_command_created_on_green_finishes_on_green_through_blues_incoming_path(
+    two_colours: dict[str, Any],
+) -> None:
+    """The header sends the command to green while blue takes all the traffic; the car's reports
+    arrive through BLUE's incoming queue; the incoming workflow publishes them to the topic of the
+    event's colour, so green's distributor pushes the final status, and blue's never does."""
+    info, fleet = two_colours, load_fleet()
+    blue, green = local_target(info, fleet, "blue"), local_target(info, fleet, "green")
+    vehicle = next(v for v in fleet.vehicles.values() if v.owner == "bench" and v.generation == "G2")
+    green.harness.set_behaviour(
+        vehicle.vin, "sticky", SILENT
+    )  # green's broker takes it; the car says nothing
+    status, body = http_json(
+        "POST", f"{green.api_url}/v1/vehicles/{vehicle.vin}/services/HORN_BLOW", green.tokens("bench"),
+        {"parameters": {"durationS": 2}}, {"X-Target-Environment": "green"},
+    )  # fmt: skip
+    assert status == 202, body
+    event_id = body["eventId"]
+    sqs = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing").client(
+        "sqs", endpoint_url=info["endpointUrl"], region_name=info["region"]
+    )
+    blue_incoming = info["colours"]["blue"]["resources"]["IncomingQueue"]
+    for offset, status_name in enumerate(("RUNNING", "EXECUTED")):
+        update = {
+            "generation": vehicle.generation, "vin": vehicle.vin, "serviceType": "HORN_BLOW",
+            "status": status_name, "eventId": event_id, "vehicleTs": int(time.time() * 1000) + offset,
+        }  # fmt: skip
+        topic, payload = encode_vehicle_message(cast("VehicleUpdate", update))
+        sqs.send_message(
+            QueueUrl=blue_incoming,
+            MessageBody=json.dumps(
+                {"topic": topic, "payload": payload, "receivedMs": int(time.time() * 1000)}
+            ),
+        )
+        time.sleep(1.2)  # in order, as the car sends them
+    deadline = time.monotonic() + 60
+    while not green.harness.pushes(event_id) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    pushed = green.harness.pushes(event_id)
+    assert {push_body(p).get("result") for p in pushed} == {"EXECUTED"}
+    assert blue.harness.pushes(event_id) == []
+    _status, state = http_json(
+        "GET", f"{green.api_url}/v1/vehicles/{vehicle.vin}/services/{event_id}", green.tokens("bench")
+    )
+    assert state["status"] == "EXECUTED", state
