@@ -1,7 +1,7 @@
 """`python -m loadtest`: the seed's load profile with Artillery, end to end from the pushes.
 
     python -m loadtest                                   # the local cloud, scaled (make loadtest-local)
-    python -m loadtest --stack rs-dev-alice --region eu-central-1 --token-cmd './token.sh {owner}'
+    python -m loadtest --stack alice-blue --region eu-central-1 --token-cmd './token.sh {owner}'
                                                          # a deployed stack, unscaled (make loadtest)
 
 Writes reports/loadtest-<target>.json (phases, sent, accepted, final states, errors by kind, end

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from bluegreen.environment import local_environment
 from bluegreen.gate import Gate
+from bluegreen.plot import plot
 from bluegreen.shift import ShiftReport, shift
 from bluegreen.traffic import CustomerTraffic, SentCommand
 from bluegreen.weights import RouterState
@@ -106,8 +107,8 @@ class BlueGreenDemo:
         )
         sent = traffic.stop()
         self.check_weights(broken)
-        self.check_commands(sent, promoted_ms, back_ms)
-        return self.report([first, back, broken], sent)
+        finals = self.check_commands(sent, promoted_ms, back_ms)
+        return self.report([first, back, broken], sent, finals)
 
     def vehicle_initiated(self, through: str, expect: str) -> None:
         """Theft alarms raised through `through`'s broker mock must be created on `expect`."""
@@ -165,7 +166,9 @@ class BlueGreenDemo:
             f"stage {stage}, table {table}, before {broken.before}",
         )
 
-    def check_commands(self, sent: list[SentCommand], promoted_ms: int, back_ms: int) -> None:
+    def check_commands(
+        self, sent: list[SentCommand], promoted_ms: int, back_ms: int
+    ) -> dict[str, dict[str, Any]]:
         accepted = [c for c in sent if c.status == 202 and c.event_id]
         others = sorted({c.status for c in sent if c.status != 202})
         self.out(
@@ -201,6 +204,7 @@ class BlueGreenDemo:
             colour = str(state.get("colour"))
             by_colour[colour] = by_colour.get(colour, 0) + 1
         self.out(f"customers' commands by colour: {by_colour}")
+        return finals
 
     def wait_final(self, event_ids: list[str], timeout_s: float = 90.0) -> dict[str, dict[str, Any]]:
         finals: dict[str, dict[str, Any]] = {}
@@ -215,13 +219,21 @@ class BlueGreenDemo:
                 time.sleep(1.0)
         return finals
 
-    def report(self, shifts: list[ShiftReport], sent: list[SentCommand]) -> dict[str, Any]:
+    def report(
+        self, shifts: list[ShiftReport], sent: list[SentCommand], finals: dict[str, dict[str, Any]]
+    ) -> dict[str, Any]:
+        customers = []
+        for command in sent:
+            state = finals.get(command.event_id) or {}
+            customers.append(
+                {**command.__dict__, "colour": state.get("colour"), "final": state.get("status")}
+            )
         return {
             "passed": all(c.passed for c in self.checks),
             "checks": [c.__dict__ for c in self.checks],
             "shifts": [s.as_json() for s in shifts],
             "weightChanges": self.marks,
-            "customers": [c.__dict__ for c in sent],
+            "customers": customers,
         }
 
 
@@ -229,8 +241,9 @@ def run_bluegreen_demo(cloud: LocalCloud, out: Callable[[str], None], report_pat
     """The demo against a started LocalCloud (colours blue and green); True when every check passed."""
     report = BlueGreenDemo(cloud, out).run()
     report_path.parent.mkdir(parents=True, exist_ok=True)
-    report_path.write_text(json.dumps(report, indent=2) + "\n")
+    report_path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    plot(report, report_path.with_suffix(".png"))
     passed = bool(report["passed"])
     ok = sum(1 for c in report["checks"] if c["passed"])
-    out(f"bluegreen demo: {ok}/{len(report['checks'])} checks passed; report: {report_path}")
+    out(f"bluegreen demo: {ok}/{len(report['checks'])} checks passed; report: {report_path} (+ .png)")
     return passed

@@ -2,7 +2,7 @@
 
     python -m simulator run                           # the hand-written suite, local cloud
     python -m simulator run --matrix --concurrency 8  # plus the generated matrix
-    python -m simulator run --stack rs-dev-alice --region eu-central-1 --token-cmd './token.sh {owner}'
+    python -m simulator run --stack alice-blue --region eu-central-1 --token-cmd './token.sh {owner}'
 
 Local: uses the running local cloud described by `.localcloud/running.json` (written by `make run` /
 `python -m localcloud serve`), or starts one (`python -m localcloud serve`) and stops it at the end.
