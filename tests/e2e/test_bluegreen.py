@@ -68,6 +68,9 @@ def test_the_bluegreen_demo_passes_its_gate_moves_the_traffic_loses_nothing_and_
     gates = [e for e in broken["log"] if "gate" in e]
     assert [g["passed"] for g in gates] == [True, False]  # green passed, took 10 %, then broke
     assert broken["after"] == broken["before"] == {"blue": 100, "green": 0}
+    customers = report["customers"]
+    assert {c["colour"] for c in customers if c["status"] == 202} == {"blue", "green"}
+    assert report_path.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
 
 
 SILENT = {
