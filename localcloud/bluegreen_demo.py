@@ -87,19 +87,22 @@ class BlueGreenDemo:
         self.mark(self.router.read())
         self.out("act 1: green from 0 to 10, 50, 100 % while customers send commands")
         first = shift(self.router, self.gate, "green", [10, 50, 100], BAKE_S, self.out, self.mark)
+        promoted_ms = self.marks[-1]["ms"]  # when green's 100 % was applied
+        self.mark(self.router.read())
         self.check("green shifted to 100 %", first.outcome == "shifted", first.outcome)
-        promoted_ms = self.marks[-1]["ms"]
         time.sleep(3.0)
         self.out("act 2: vehicle-initiated events follow the weights, whichever broker they came through")
         self.vehicle_initiated(through="blue", expect="green")
         back = shift(self.router, self.gate, "blue", [100], 2.0, self.out, self.mark)
+        back_ms = self.marks[-1]["ms"]  # when blue's 100 % was applied
+        self.mark(self.router.read())
         self.check("blue shifted back to 100 %", back.outcome == "shifted", back.outcome)
-        back_ms = self.marks[-1]["ms"]
         self.vehicle_initiated(through="green", expect="blue")
         self.out("act 3: a broken green is rolled back")
         broken = shift(
             self.router, self.gate, "green", [10, 50, 100], BAKE_S, self.out, self.break_green_once
         )
+        self.mark(self.router.read())  # after the rollback
         self.check(
             "the broken green was rolled back",
             broken.outcome == "rolled back" and broken.reached > 0,
