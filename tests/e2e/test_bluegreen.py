@@ -7,8 +7,6 @@ answers through blue's incoming path: it finishes on green."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,6 +21,7 @@ from remote_services.vehicles import encode_vehicle_message
 from simulator.fleet import load_fleet
 from simulator.runner.execute import http_json
 from simulator.runner.targets import local_target, push_body
+from tests.support.serving import ENV, serving
 
 if TYPE_CHECKING:
     from remote_services.typedefs import VehicleUpdate
@@ -39,7 +38,7 @@ def test_the_bluegreen_demo_passes_its_gate_moves_the_traffic_loses_nothing_and_
     done = subprocess.run(
         [sys.executable, "-m", "localcloud", "bluegreen-demo", "--no-build", "--report", str(report_path)],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"},
+        env=ENV,
         capture_output=True,
         text=True,
         timeout=900,
@@ -90,26 +89,9 @@ SILENT = {
 @pytest.fixture(scope="module")
 def two_colours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A local cloud with blue (live) and green, in its own process (moto's state is per process)."""
-    info_file = tmp_path_factory.mktemp("bluegreen") / "running.json"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "serve", "--no-build", "--colours", "blue,green",
-         "--info-file", str(info_file), "--state-dir", str(info_file.parent)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 300
-    while not info_file.is_file():
-        assert process.poll() is None, process.stderr.read() if process.stderr else "exited"
-        assert time.monotonic() < deadline, "the local cloud was not up within 300 s"
-        time.sleep(0.5)
-    try:
-        yield json.loads(info_file.read_text())
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    folder = tmp_path_factory.mktemp("bluegreen")
+    with serving(folder / "running.json", "--colours", "blue,green", "--state-dir", str(folder)) as info:
+        yield info
 
 
 def test_a_command_created_on_green_finishes_on_green_through_blues_incoming_path(

@@ -6,15 +6,10 @@ exactly the cases that see the break."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +17,11 @@ import pytest
 
 from localcloud.sam_build import build_state, sam_build
 from simulator.scenario import SCENARIOS_DIR, load_dir
+from tests.support.serving import ENV, serving
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
 
 
 def cpython_build() -> Path:
@@ -35,27 +30,6 @@ def cpython_build() -> Path:
     if build_state("0", build) is not None:
         sam_build("0", build, out=lambda _line: None)
     return build
-
-
-@contextmanager
-def serving(build_dir: Path, info_file: Path) -> Iterator[dict[str, Any]]:
-    """`python -m localcloud serve --harness` on `build_dir`; yields its published description."""
-    command = [sys.executable, "-m", "localcloud", "serve", "--harness", "--no-build",
-               "--build-dir", str(build_dir), "--info-file", str(info_file)]
-    process = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 120
-        while not info_file.is_file():
-            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
-            assert time.monotonic() < deadline, "the local cloud was not up within 120 s"
-            time.sleep(0.2)
-        yield json.loads(info_file.read_text())
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def run_suite(info_file: Path, out: Path, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -70,7 +44,7 @@ def run_suite(info_file: Path, out: Path, *args: str) -> tuple[int, dict[str, An
 
 
 def test_the_hand_written_suite_passes(tmp_path: Path) -> None:
-    with serving(cpython_build(), tmp_path / "running.json"):
+    with serving(tmp_path / "running.json", "--build-dir", str(cpython_build())):
         status, report, printed = run_suite(tmp_path / "running.json", tmp_path, "--concurrency", "6")
     assert status == 0, printed[-6000:]
     summary = report["summary"]
@@ -91,7 +65,7 @@ def test_a_broken_pipeline_fails_exactly_the_cases_that_see_the_break(
     assert '"result": event["status"],' in source
     push.write_text(source.replace('"result": event["status"],', '"result": "EXECUTED",'))
     selection = r"^fleet-(immediate|reject|silent)/|^commands/door-lock-rejected-by-vehicle$"
-    with serving(broken, tmp_path / "running.json"):
+    with serving(tmp_path / "running.json", "--build-dir", str(broken)):
         status, report, printed = run_suite(
             tmp_path / "running.json", tmp_path, "--cases", selection, "--concurrency", "6"
         )

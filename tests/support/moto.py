@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -32,6 +33,19 @@ def moto_server() -> Iterator[MotoServer]:
     """The session's moto server."""
     with running_moto() as server:
         yield server
+
+
+def client_at(url: str, service: str, region: str = "us-east-1") -> Any:
+    """A boto3 client of `service` at the moto server (or endpoint) at `url`, with test credentials."""
+    import boto3  # type: ignore[import-untyped, unused-ignore]
+
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def lambda_like_env(monkeypatch: pytest.MonkeyPatch, url: str, region: str = "eu-central-1") -> None:

@@ -5,7 +5,6 @@ environment; the router's stage and table are the shared stack as the local prov
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +15,9 @@ import pytest
 from bluegreen.__main__ import main
 from localcloud.aws.moto_server import MotoServer
 from localcloud.provision import provision
-from tests.support.moto import running_moto
+from tests.support.moto import client_at, running_moto
 
 ROOT = Path(__file__).resolve().parents[3]
-boto3: Any = importlib.import_module("boto3")
 ENV = "deployed"
 
 
@@ -42,10 +40,7 @@ def deployed(moto: MotoServer) -> dict[str, str]:
     shared = provision(
         ROOT / "stacks" / "shared.yaml", moto.url, {"EnvironmentName": ENV}, stack_name="x-shared"
     )
-    cloudformation = boto3.client(
-        "cloudformation", endpoint_url=moto.url, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
-    )  # fmt: skip
+    cloudformation = client_at(moto.url, "cloudformation")
     outputs = {"ApiId": shared.physical_ids["Api"], "WeightsTableName": shared.physical_ids["WeightsTable"],
                "ApiUrl": "http://127.0.0.1:9/live"}  # fmt: skip
     stack_with_outputs(cloudformation, f"{ENV}-shared", outputs)

@@ -7,7 +7,6 @@ through the header, runs in `make bluegreen-demo`, tests/e2e/test_bluegreen.py).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,9 @@ from bluegreen.shift import shift
 from bluegreen.weights import RouterState
 from localcloud.aws.moto_server import MotoServer
 from localcloud.provision import Provisioned, provision
-from tests.support.moto import running_moto
+from tests.support.moto import client_at, running_moto
 
 ROOT = Path(__file__).resolve().parents[3]
-boto3: Any = importlib.import_module("boto3")
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +31,7 @@ def moto() -> Iterator[MotoServer]:
 
 
 def client(moto: MotoServer, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=moto.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return client_at(moto.url, service)
 
 
 def shared_stack(moto: MotoServer, env: str) -> Provisioned:
