@@ -77,6 +77,7 @@ def _cloud(args: argparse.Namespace, **kw: Any) -> Any:
     kw.setdefault("colours", colours_arg(args.colours))
     kw.setdefault("environment", args.environment)
     kw.setdefault("state_dir", args.state_dir)
+    kw.setdefault("neighbours", [n.strip() for n in args.neighbours.split(",") if n.strip()])
     return LocalCloud(
         build_dir=args.build_dir,
         parameters=_parameters(args.parameter),
@@ -314,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
             "(docs/bluegreen.md)",
         )
         p.add_argument("--environment", default="dev", help="EnvironmentName: the prefix of every name")
+        p.add_argument(
+            "--neighbours",
+            default="",
+            help="other environments (developers) in the same local account, comma-separated: e.g. bob",
+        )
         p.add_argument("--state-dir", type=Path, default=Path(".localcloud"), help="logs and metrics go here")
 
     for name, text in (("run", "demo, then serve until Ctrl-C"), ("demo", "demo, then exit 0/1")):

@@ -25,6 +25,8 @@ overridden), because one machine finishes far fewer commands per second than the
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import sys
 import threading
 import time
@@ -74,6 +76,7 @@ class LocalCloud(CloudAccess):
         fleet: str | Path | Fleet = DEFAULT_FLEET,
         colours: Sequence[str] = ("blue",),
         environment: str = "dev",
+        neighbours: Sequence[str] = (),
         region: str = "us-east-1",
         state_dir: str | Path = ".localcloud",
         api_port: int = 0,
@@ -113,6 +116,11 @@ class LocalCloud(CloudAccess):
         )
         self.stacks: Environment | None = None
         self.colour_function_urls: dict[str, dict[str, FunctionUrlServer]] = {}  # colour -> lid -> server
+        # other developers' environments in the same account (docs/bluegreen.md): the same templates,
+        # their own names, users, registry and API; each one a LocalCloud view (`neighbour(name)`)
+        self._neighbour_names = [n for n in neighbours if n != environment]
+        self.neighbours: dict[str, LocalCloud] = {}
+        self._is_neighbour = False  # a neighbour runs on another cloud's moto, host and endpoint
         self.region = region
         self.state_dir = Path(state_dir)
         self.api_port = api_port
@@ -191,11 +199,16 @@ class LocalCloud(CloudAccess):
         self._stack.append(self.endpoint.stop)
         self.endpoint_url = self.endpoint.url
         self.host.endpoint_url = self.endpoint.url
+        self._start_environment(started_ms)
 
-        self._progress(f"provisioning from {self.template_path}")
+    def _start_environment(self, started_ms: int | None = None) -> None:
+        """This environment's stacks, functions, seed, event sources and API, on started moto, host
+        and endpoint; `started_ms`: also the local CloudWatch (the first environment's)."""
+        self._progress(f"provisioning {self.plan.environment} from {self.template_path}")
         prov: Provisioned = self._step("provision", self._provision)
         self.resources = prov
-        self.metrics.write_context(wiring.cloudwatch_context(prov, self.template_path, started_ms))
+        if started_ms is not None:
+            self.metrics.write_context(wiring.cloudwatch_context(prov, self.template_path, started_ms))
         if prov.not_emulated:
             self._progress("not emulated: " + wiring.count_kinds(prov.not_emulated))
         self._step("register", self._register_functions)
@@ -206,12 +219,34 @@ class LocalCloud(CloudAccess):
         self._progress("starting pollers, pipes, TTL sweeper and the API")
         if self.event_sources:
             self._step("event_sources", self._start_event_sources)
-        self.metrics_sampler = SqsSampler(self.metrics, prov.account_id, self.region).start()
-        self._stack.append(self.metrics_sampler.stop)
+        if started_ms is not None:
+            self.metrics_sampler = SqsSampler(self.metrics, prov.account_id, self.region).start()
+            self._stack.append(self.metrics_sampler.stop)
         self._step("api", self._start_api)
         if self.warm_functions:
             self._progress(f"warming {len(self._all_functions())} functions")
             self._step("warm", self._warm)
+        for name in self._neighbour_names:
+            self._progress(f"a neighbour environment, {name}: its stacks, users, event sources and API")
+            self.neighbours[name] = self._step(f"neighbour {name}", functools.partial(self._neighbour, name))
+
+    def _neighbour(self, name: str) -> LocalCloud:
+        """Another environment over this cloud's moto, function host and AWS endpoint."""
+        other = LocalCloud(
+            self.build_dir, self.parameters, self.time_scale, self.concurrency, fleet=self.fleet,
+            colours=self.plan.colours, environment=name, region=self.region,
+            state_dir=self.state_dir / name, poller_concurrency=self.poller_concurrency, warm=False,
+            event_sources=self.event_sources, ttl_interval_s=self.ttl_interval_s, progress=self._progress,
+            api_rate=self.api_rate, api_burst=self.api_burst, harness=self.harness,
+        )  # fmt: skip
+        other.moto, other.host, other.endpoint = self.moto, self.host, self.endpoint
+        other.endpoint_url, other._is_neighbour = self.endpoint_url, True
+        (other.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        try:
+            other._start_environment()
+        finally:
+            self._stack.append(other.stop)  # its own servers and pollers; the shared ones are ours
+        return other
 
     def stop(self) -> None:
         """Stop everything started so far (reverse order); safe to call twice."""
@@ -248,7 +283,16 @@ class LocalCloud(CloudAccess):
         return self.stacks.functions()
 
     def _register_functions(self) -> None:
-        specs = [wiring.function_spec(fn) for fn in self._all_functions()]
+        # the live colour's functions log to <logical id>.log; another colour's or environment's, which
+        # share its logical ids, to <function name>.log
+        assert self.stacks is not None
+        own_logs = (
+            {fn.name for fn in self.stacks.view().functions.values()} if not self._is_neighbour else set()
+        )
+        specs = [
+            dataclasses.replace(wiring.function_spec(fn), log_name=None if fn.name in own_logs else fn.name)
+            for fn in self._all_functions()
+        ]
         for spec in specs:  # its own bootstrap, or its layer's (/opt), of the same build
             problem = spec.not_runnable()
             if problem is not None:

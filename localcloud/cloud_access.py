@@ -40,6 +40,7 @@ class CloudAccess:
     behaviours: dict[str, dict[str, Any]]
     function_urls: dict[str, FunctionUrlServer]
     colour_function_urls: dict[str, dict[str, FunctionUrlServer]]
+    neighbours: dict[str, Any]  # other environments in the same account (LocalCloud views)
     _clients: dict[str, Any]
     _client_lock: threading.Lock
     _events: EventReader | None
@@ -152,6 +153,8 @@ class CloudAccess:
             "tokens": dict(self.tokens),
             "resources": dict(self.resources.physical_ids),
             "functionUrls": {logical_id: server.url for logical_id, server in self.function_urls.items()},
+            # other developers' environments in the same account, each described alike
+            "neighbours": {name: other.info() for name, other in self.neighbours.items()},
             # blue/green (docs/bluegreen.md): the environment, its live colour, each colour's stack
             **self.stacks.describe(
                 {

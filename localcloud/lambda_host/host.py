@@ -99,7 +99,7 @@ class FunctionHost:
             self._specs[spec.function_name] = spec
             for alias in (spec.function_name, spec.arn, spec.logical_id, _partial_arn(spec.arn)):
                 self._aliases[alias] = spec.function_name
-            log = old.log if old else FunctionLog(self.log_dir / f"{spec.logical_id}.log")
+            log = old.log if old else FunctionLog(self.log_dir / f"{spec.log_name or spec.logical_id}.log")
             self._pools[spec.function_name] = InstancePool(spec, limit, log)
         if old is not None:
             old.stop()

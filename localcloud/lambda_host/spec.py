@@ -25,6 +25,7 @@ class FunctionSpec:
     memory_mb: int = 128
     reserved_concurrency: int | None = None
     layer_dirs: tuple[Path, ...] = ()  # the built layers, in the function's order (/opt on Lambda)
+    log_name: str | None = None  # its log file, <log dir>/<log_name>.log; None: the logical id
 
     @property
     def bootstrap(self) -> Path:
@@ -49,8 +50,10 @@ class FunctionSpec:
         except (OSError, ValueError, AttributeError):
             return None  # not the layer layout of build/native/package.py: nothing to compare
         if wanted != built:
-            return (f"{self.artifact_dir} was packaged for layer build {wanted}, but {bootstrap.parent} "
-                    f"is build {built}: rebuild (sam build)")
+            return (
+                f"{self.artifact_dir} was packaged for layer build {wanted}, but {bootstrap.parent} "
+                f"is build {built}: rebuild (sam build)"
+            )
         return None
 
 

@@ -88,9 +88,11 @@ SILENT = {
 
 @pytest.fixture(scope="module")
 def two_colours(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A local cloud with blue (live) and green, in its own process (moto's state is per process)."""
+    """A local account in its own process (moto's state is per process): environment dev with blue
+    (live) and green, and a second developer's environment, bob, beside it."""
     folder = tmp_path_factory.mktemp("bluegreen")
-    with serving(folder / "running.json", "--colours", "blue,green", "--state-dir", str(folder)) as info:
+    args = ("--colours", "blue,green", "--neighbours", "bob", "--state-dir", str(folder))
+    with serving(folder / "running.json", *args) as info:
         yield info
 
 
@@ -139,3 +141,55 @@ def test_a_command_created_on_green_finishes_on_green_through_blues_incoming_pat
         "GET", f"{green.api_url}/v1/vehicles/{vehicle.vin}/services/{event_id}", green.tokens("bench")
     )
     assert state["status"] == "EXECUTED", state
+
+
+def wait_final(api_url: str, token: str, vin: str, event_id: str, timeout_s: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        _status, state = http_json("GET", f"{api_url}/v1/vehicles/{vin}/services/{event_id}", token)
+        if isinstance(state, dict) and state.get("status") in ("EXECUTED", "FAILED"):
+            return state
+        assert time.monotonic() < deadline, f"{event_id} not final: {state}"
+        time.sleep(0.5)
+
+
+def test_two_developers_environments_run_side_by_side_in_one_local_account(
+    two_colours: dict[str, Any],
+) -> None:
+    """dev's and bob's environments, from the same templates, in one moto and one function host: each
+    has its own API, user pool, tables and functions; a command runs through each; neither sees the
+    other's users or events."""
+    dev, bob = two_colours, two_colours["neighbours"]["bob"]
+    fleet = load_fleet()
+    vin = "WVWZZZ1JZXW000001"  # alice's; it answers at once (fleet-immediate.yaml)
+    events = {}
+    for info in (dev, bob):
+        target = local_target(info, fleet)
+        status, body = http_json(
+            "POST", f"{target.api_url}/v1/vehicles/{vin}/services/HORN_BLOW", target.tokens("alice"), {}
+        )
+        assert status == 202, body
+        events[info["environment"]] = body["eventId"]
+        assert (
+            wait_final(target.api_url, target.tokens("alice"), vin, body["eventId"])["status"] == "EXECUTED"
+        )
+    assert dev["apiUrl"] != bob["apiUrl"] and dev["tokens"]["alice"] != bob["tokens"]["alice"]
+    # bob's API does not know dev's users (each environment its own user pool)
+    status, _ = http_json(
+        "POST", f"{bob['apiUrl']}/v1/vehicles/{vin}/services/HORN_BLOW", dev["tokens"]["alice"], {}
+    )
+    assert status == 401
+    ddb = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing").client(
+        "dynamodb", endpoint_url=dev["endpointUrl"], region_name=dev["region"]
+    )
+    for mine, theirs in (("dev", "bob"), ("bob", "dev")):
+        table = (dev if mine == "dev" else bob)["resources"]["EventsTable"]
+        found = ddb.query(
+            TableName=table,
+            KeyConditionExpression="eventId = :e",
+            ExpressionAttributeValues={":e": {"S": events[theirs]}},
+        )["Items"]
+        assert found == [], f"{theirs}'s event in {mine}'s table"
+    # no resource of one environment is the other's (names carry the environment; ids are generated)
+    shared = set(dev["resources"]) & set(bob["resources"])
+    assert len(shared) > 40 and all(dev["resources"][lid] != bob["resources"][lid] for lid in shared)
