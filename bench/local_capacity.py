@@ -96,6 +96,7 @@ def bench_throughput(
     outstanding = [0]
     errors: list[str] = []
     e2e: list[float] = []
+    e2e_at: list[tuple[float, float]] = []  # (seconds since the start when pushed, end to end ms)
     api: list[float] = []
     finished: set[str] = set()
     feed = PushFeed(cloud)
@@ -136,6 +137,7 @@ def bench_throughput(
                 if body.get("result") == "EXECUTED":
                     stats["executed"] += 1
                     e2e.append(float(body["pushedMs"] - body["firstSeenMs"]))
+                    e2e_at.append((time.monotonic() - t0, e2e[-1]))
                 else:
                     stats["failed_final"] += 1
                     if len(errors) < 20:
@@ -171,9 +173,11 @@ def bench_throughput(
                 collect()
                 with lock:
                     done = stats["executed"]
+                    recent = percentiles(ms for at_s, ms in e2e_at if at_s >= now - t0 - 15)
                 out(
                     f"  throughput: {now - t0:5.0f}s sent {stats['sent']} executed {done} "
-                    f"in flight {len(inflight)} errors {stats['non_202'] + stats['failed_final']}"
+                    f"in flight {len(inflight)} errors {stats['non_202'] + stats['failed_final']} "
+                    f"e2e last 15 s p50 {recent.get('p50')} p99 {recent.get('p99')}"
                 )
                 next_report = now + 15
     collect()
@@ -205,10 +209,19 @@ def bench_throughput(
         "errors": errors_total,
         "zero_errors": errors_total == 0,
         "end_to_end_ms": percentiles(e2e),
+        "end_to_end_by_minute": by_minute(e2e_at),
         "api_202_ms": percentiles(api),
         "error_samples": errors,
         "truth": {"settle_s": settled_s, **truth},
     }
+
+
+def by_minute(samples: list[tuple[float, float]]) -> list[dict[str, Any]]:
+    """End to end per minute of the run (by when the push was seen): is the latency flat over time?"""
+    minutes: dict[int, list[float]] = {}
+    for at_s, ms in samples:
+        minutes.setdefault(int(at_s // 60), []).append(ms)
+    return [{"minute": m, **percentiles(v)} for m, v in sorted(minutes.items())]
 
 
 RAMP_RATES = (1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 25.0, 35.0, 50.0)

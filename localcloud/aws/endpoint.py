@@ -205,6 +205,11 @@ class AwsEndpoint:
         return self.moto.call_json(target, payload, authorization)
 
     @property
+    def moto_in_process(self) -> bool:
+        """moto behind this endpoint runs in this process (`localcloud.aws.moto_tables` reads it)."""
+        return isinstance(self.moto, InProcessMoto)
+
+    @property
     def port(self) -> int:
         if self._server is None:
             raise RuntimeError("AwsEndpoint is not started")

@@ -20,6 +20,11 @@ class InProcessEndpoint(Protocol):
 
     def call_json(self, target: str, payload: dict[str, Any], authorization: str) -> tuple[int, bytes]: ...
 
+    @property
+    def moto_in_process(self) -> bool:
+        """moto behind this endpoint runs in this process (its backends can be read in memory)."""
+        ...
+
 
 _endpoints: dict[str, InProcessEndpoint] = {}
 _lock = threading.Lock()

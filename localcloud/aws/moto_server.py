@@ -34,6 +34,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud.aws.moto_apigateway_canary import apply_canary_patch
+from localcloud.aws.moto_executions import forget_ended_express_executions
 from localcloud.aws.moto_speedups import speed_up_moto
 
 _running: dict[str, MotoServer] = {}
@@ -53,7 +54,13 @@ class MotoServer:
     """A moto server running in this process, in a daemon thread."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, execute_state_machines: bool = True, quiet: bool = True
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        execute_state_machines: bool = True,
+        quiet: bool = True,
+        express_retention_s: float = 60.0,
+        janitor_every_s: float = 10.0,
     ) -> None:
         if quiet:  # werkzeug logs one line per request to stderr
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -64,6 +71,8 @@ class MotoServer:
         self.app: Any = None
         self._thread: threading.Thread | None = None
         self._port = 0
+        self.express_retention_s = express_retention_s
+        self.janitor_every_s = janitor_every_s
         self._janitor_stop = threading.Event()
         self._janitor: threading.Thread | None = None
 
@@ -155,11 +164,13 @@ class MotoServer:
         self.stop()
 
     def _prune_threads(self) -> None:
-        """moto's ASL engine keeps every worker thread it ever started in a module-level
-        list (`TMP_THREADS`); drop the finished ones so a long run does not grow without end."""
+        """What moto keeps and a long run must not: the finished worker threads its ASL engine keeps
+        in a module-level list (`TMP_THREADS`), and the Express executions that ended more than
+        `express_retention_s` ago (`localcloud.aws.moto_executions`: AWS keeps none)."""
         try:
             from moto.stepfunctions.parser.utils import TMP_THREADS
         except ImportError:  # pragma: no cover - another moto layout
-            return
-        while not self._janitor_stop.wait(10.0):
+            TMP_THREADS = []
+        while not self._janitor_stop.wait(self.janitor_every_s):
             TMP_THREADS[:] = [t for t in list(TMP_THREADS) if t.is_alive()]
+            forget_ended_express_executions(self.express_retention_s)

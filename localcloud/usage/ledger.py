@@ -5,7 +5,12 @@ by service and operation, with what each bills by.
     ledger.reset()                 # start of the measured run
     ledger.snapshot() -> {"calls": {"dynamodb": {"PutItem": 12, ...}, ...},
                           "dynamodb": {"readUnits", "writeUnits"}, "sqs": {"requests64k", "emptyReceives",
-                          "messagesReceived"}, "lambda": {"Invoke": {function: n}}}
+                          "messagesReceived"}, "lambda": {"Invoke": {function: n}},
+                          "states": {"expressExecutions", "expressSeconds", "expressBilled100ms"}}
+
+Express executions are counted from the StartSyncExecution answers (their startDate and stopDate):
+on AWS, as locally since moto forgets ended Express executions (`localcloud.aws.moto_executions`),
+ListExecutions does not list them.
 
 The service comes from the request's SigV4 credential scope (or the Lambda Invoke path), the
 operation from X-Amz-Target (JSON protocols: DynamoDB, SQS, Step Functions, Cognito) or the Action
@@ -28,6 +33,7 @@ from localcloud.aws.lambda_invoke import invoke_name
 from localcloud.usage.dynamodb_units import units
 
 SQS_CHUNK = 64 * 1024
+SYNC_EXECUTION = ("states", "StartSyncExecution")
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
 _TARGET_SERVICE = {
     "DynamoDB_20120810": "dynamodb",
@@ -85,6 +91,8 @@ class Ledger:
             self.read_units = self.write_units = 0.0
             self.sqs_chunks = self.empty_receives = self.messages_received = 0
             self.received_by_queue: Counter[str] = Counter()  # queue name -> messages received
+            self.express_executions = self.express_billed_100ms = 0
+            self.express_seconds = 0.0
             self.ignored = 0
 
     def record(
@@ -114,8 +122,15 @@ class Ledger:
                 received = len(_json(response).get("Messages") or [])
                 empty = 1 if received == 0 else 0
                 queue = resource
+        express_ms = (
+            _sync_duration_ms(response) if (service, operation) == SYNC_EXECUTION and status < 300 else None
+        )
         with self._lock:
             self.calls[service][operation] += 1
+            if express_ms is not None:
+                self.express_executions += 1
+                self.express_seconds += express_ms / 1000
+                self.express_billed_100ms += math.ceil(max(express_ms, 1) / 100)
             if service == "lambda":
                 self.invocations[invoke_name(method, path) or "?"] += 1
             self.read_units += rru
@@ -139,4 +154,18 @@ class Ledger:
                     "messagesReceived": self.messages_received,
                     "receivedByQueue": dict(sorted(self.received_by_queue.items())),
                 },
+                "states": {
+                    "expressExecutions": self.express_executions,
+                    "expressSeconds": round(self.express_seconds, 3),
+                    "expressBilled100ms": self.express_billed_100ms,
+                },
             }
+
+
+def _sync_duration_ms(response: bytes) -> float | None:
+    """An ended execution's duration from a StartSyncExecution answer (epoch-second dates)."""
+    answer = _json(response)
+    start, stop = answer.get("startDate"), answer.get("stopDate")
+    if not isinstance(start, int | float) or not isinstance(stop, int | float):
+        return None
+    return max((stop - start) * 1000, 0.0)

@@ -132,3 +132,36 @@ def test_a_query_on_the_tables_key_reads_its_partition_as_moto_does(cloud: Cloud
     assert query(history) == ["H#1", "H#2", "H#3"]
     assert query({**b, "ExpressionAttributeValues": {":p": {"S": "nobody"}}}) == []
     assert ddb.scan(TableName=name)["Count"] == 15  # no empty partition was added by the read
+
+
+def test_moto_keeps_no_copy_of_what_it_answers(cloud: Cloud) -> None:
+    """moto kept every model instance it made (moto_speedups._untracked_models): every item copy a
+    read answered with, every received message, for ever. The items in a table stay; copies go."""
+    import gc
+
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.sqs.models import Message
+
+    def alive(kind: type) -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if type(o) is kind)
+
+    ddb = cloud.client("dynamodb")
+    table = _table(cloud)
+    for k in range(20):
+        ddb.put_item(TableName=table, Item={"pk": {"S": f"k{k}"}, "v": {"N": str(k)}})
+    sqs = cloud.client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"patches-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    items_before, messages_before = alive(Item), alive(Message)
+    for _ in range(10):  # each would have left 20 + 1 + 1 item copies and 1 message behind
+        assert ddb.scan(TableName=table)["Count"] == 20
+        ddb.get_item(TableName=table, Key={"pk": {"S": "k1"}})
+        ddb.query(
+            TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "k2"}}
+        )
+        sqs.send_message(QueueUrl=queue_url, MessageBody="m")
+        for message in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0)["Messages"]:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    assert alive(Item) - items_before < 20
+    assert alive(Message) - messages_before < 5
+    assert getattr(Item, "instances_tracked", []) == []

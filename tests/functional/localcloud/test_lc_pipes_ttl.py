@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from localcloud.aws.dynamodb_ttl import TtlSweeper
+from localcloud.aws.endpoint import AwsEndpoint
+from localcloud.aws.moto_tables import table_in_process
 from localcloud.eventsources.pipes import PipeRunner
 from tests.functional.localcloud.lc_support import ACCOUNT, Cloud, spec
 
@@ -113,10 +118,14 @@ def test_failing_enrichment_leaves_the_messages_for_the_dlq(cloud: Cloud, tmp_pa
     assert _inputs(sink) == []
 
 
-def test_ttl_sweeper_deletes_expired_items_only(cloud: Cloud) -> None:
+@pytest.mark.parametrize("moto_in_memory", [True, False], ids=["moto-in-memory", "scan"])
+def test_ttl_sweeper_deletes_expired_items_only(cloud: Cloud, moto_in_memory: bool) -> None:
+    """Both ways of finding expired items (moto's tables read in memory when moto is of this process,
+    else a Scan) delete the same items."""
     ddb = cloud.client("dynamodb")
+    table = f"ttl-table-{uuid.uuid4().hex[:8]}"
     ddb.create_table(
-        TableName="ttl-table",
+        TableName=table,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         AttributeDefinitions=[
             {"AttributeName": "pk", "AttributeType": "S"},
@@ -132,11 +141,20 @@ def test_ttl_sweeper_deletes_expired_items_only(cloud: Cloud) -> None:
         "text": {"S": str(now - 10)},  # not a number: never expires
     }
     for name, ttl in items.items():
-        ddb.put_item(TableName="ttl-table", Item={"pk": {"S": name}, "sk": {"S": "x"}, "expiresAt": ttl})
-    ddb.put_item(TableName="ttl-table", Item={"pk": {"S": "none"}, "sk": {"S": "x"}})
-    sweeper = TtlSweeper(cloud.endpoint.url, {"ttl-table": "expiresAt"}, interval_s=0.2)
-    with sweeper:
-        assert _wait_for(lambda: sweeper.deleted >= 1)
-    left = sorted(i["pk"]["S"] for i in ddb.scan(TableName="ttl-table")["Items"])
-    assert left == ["ancient", "future", "none", "text"]
-    assert sweeper.sweep_once() == 0
+        ddb.put_item(TableName=table, Item={"pk": {"S": name}, "sk": {"S": "x"}, "expiresAt": ttl})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "none"}, "sk": {"S": "x"}})
+    endpoint = cloud.endpoint if moto_in_memory else AwsEndpoint(cloud.moto.url, cloud.host, in_process=False)
+    if not moto_in_memory:
+        endpoint.start(set_moto_port=False)
+    try:
+        found = table_in_process(endpoint.url, table, "us-east-1", "localcloud")
+        assert (found is not None) == moto_in_memory
+        sweeper = TtlSweeper(endpoint.url, {table: "expiresAt"}, interval_s=0.2)
+        with sweeper:
+            assert _wait_for(lambda: sweeper.deleted >= 1)
+        left = sorted(i["pk"]["S"] for i in ddb.scan(TableName=table)["Items"])
+        assert left == ["ancient", "future", "none", "text"]
+        assert sweeper.sweep_once() == 0
+    finally:
+        if not moto_in_memory:
+            endpoint.stop()

@@ -3,13 +3,16 @@ service and operation, with DynamoDB request units from item sizes and SQS empty
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from localcloud.usage.dynamodb_units import item_size, read_units, write_units
 from localcloud.usage.ledger import Ledger
-from tests.functional.localcloud.lc_support import Cloud
+from tests.functional.localcloud.lc_support import ACCOUNT, Cloud
+
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfn"
 
 
 @pytest.fixture
@@ -60,3 +63,21 @@ def test_item_sizes_follow_dynamodbs_rules() -> None:
     assert write_units({"pk": {"S": "x" * 1025}}) == 2.0
     assert write_units({"pk": {"S": "x"}}, transactional=True) == 2.0
     assert read_units(4097, consistent=True) == 2.0 and read_units(10, consistent=False) == 0.5
+
+
+def test_express_executions_are_counted_from_the_sync_answers(cloud: Cloud, ledger: Ledger) -> None:
+    """ListExecutions does not list Express executions: their count and duration come from the
+    StartSyncExecution answers (startDate, stopDate), billed in 100 ms steps."""
+    sfn = cloud.client("stepfunctions", inject_host_prefix=False)
+    definition = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    arn = sfn.create_state_machine(
+        name="ledger-express", roleArn=ROLE, type="EXPRESS", definition=json.dumps(definition)
+    )["stateMachineArn"]
+    ledger.reset()
+    answers = [sfn.start_sync_execution(stateMachineArn=arn, input="{}") for _ in range(2)]
+    states = ledger.snapshot()["states"]
+    seconds = [(a["stopDate"] - a["startDate"]).total_seconds() for a in answers]
+    assert states["expressExecutions"] == 2
+    assert states["expressSeconds"] == pytest.approx(sum(seconds), abs=0.01)
+    assert all(s >= 1.0 for s in seconds)
+    assert states["expressBilled100ms"] >= 20
