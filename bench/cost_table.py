@@ -30,7 +30,11 @@ def table(report: dict[str, Any]) -> str:
         f"(`bench/prices.json`); cold-start ratio {ratio:.0%}. "
         "`make cost` recounts; details in `reports/cost.json` and docs/cost.md."
     )
-    fixed = ["", "| fixed, per environment (the shared stack and one colour) and month | count | USD |", "|---|---:|---:|"]
+    fixed = [
+        "",
+        "| fixed, per environment (the shared stack and one colour) and month | count | USD |",
+        "|---|---:|---:|",
+    ]
     fixed += [
         f"| {service}: {what} | {count} | {usd:.2f} |"
         for service, what, count, usd in report["fixedPerMonth"]
