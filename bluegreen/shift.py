@@ -98,8 +98,9 @@ def shift(
     if not run_gate(f"at {steps[-1]:g} %").passed:
         return _stop(router, report, before, state, colour, progress)
     report.outcome = "shifted"
-    report.after = router.read().weights()
-    progress(f"shifted: {colour} takes {report.reached:g} % ({router.read().describe()})")
+    after = router.read()
+    report.after = after.weights()
+    progress(f"shifted: {colour} takes {report.reached:g} % ({after.describe()})")
     return report
 
 

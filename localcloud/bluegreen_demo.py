@@ -210,16 +210,13 @@ class BlueGreenDemo:
         return finals
 
     def wait_final(self, event_ids: list[str], timeout_s: float = 90.0) -> dict[str, dict[str, Any]]:
-        finals: dict[str, dict[str, Any]] = {}
+        """The final STATE of each event that has one within `timeout_s` (all events together)."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and len(finals) < len(event_ids):
-            for event_id in event_ids:
-                if event_id not in finals:
-                    state = self.cloud.events.state(event_id)
-                    if state and state.get("status") in ("EXECUTED", "FAILED"):
-                        finals[event_id] = state
-            if len(finals) < len(event_ids):
-                time.sleep(1.0)
+        finals = {}
+        for event_id in event_ids:
+            state = self.cloud.events.wait_final(event_id, deadline - time.monotonic())
+            if state is not None:
+                finals[event_id] = state
         return finals
 
     def report(

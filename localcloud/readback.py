@@ -90,11 +90,13 @@ class EventReader:
         return history_of(self.items(event_id))
 
     def wait_final(self, event_id: str, timeout: float = 30.0) -> dict[str, Any] | None:
-        """Poll until the event's STATE is final (EXECUTED/FAILED); None on timeout."""
+        """Poll until the event's STATE is final (EXECUTED/FAILED); None on timeout. It is read at
+        least once, whatever the timeout."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             st = self.state(event_id)
             if st and st.get("status") in ("EXECUTED", "FAILED"):
                 return st
+            if time.monotonic() >= deadline:
+                return None
             time.sleep(0.05)
-        return None
