@@ -42,6 +42,7 @@ from localcloud.aws.dynamodb_ttl import TtlSweeper
 from localcloud.aws.endpoint import AwsEndpoint
 from localcloud.aws.function_urls import FunctionUrlServer
 from localcloud.aws.moto_server import MotoServer
+from localcloud.aws.stepfunctions_process import StepFunctionsProcess
 from localcloud.cloud_access import CloudAccess, LocalCloudError
 from localcloud.cloudwatch.metric_log import MetricLog
 from localcloud.cloudwatch.sqs_sampler import SqsSampler
@@ -89,7 +90,12 @@ class LocalCloud(CloudAccess):
         api_rate: float | None = LOCAL_API_RATE,
         api_burst: int | None = LOCAL_API_BURST,
         harness: bool = True,
+        stepfunctions_process: bool = True,
     ) -> None:
+        # stepfunctions_process: Step Functions (moto's and its ASL engine) in a process of its own, on
+        # the second core (localcloud.aws.stepfunctions_process); False: in this process's moto
+        self.stepfunctions_process = stepfunctions_process
+        self.stepfunctions: StepFunctionsProcess | None = None
         # harness=True: DeployTestHarness "true" (docs/test-harness.md): the deployed broker and
         # subscription mocks (Function URLs served by `function_urls`).
         self.harness = harness
@@ -187,6 +193,9 @@ class LocalCloud(CloudAccess):
         started_ms = int(time.time() * 1000)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self._progress("starting moto, the function host and the AWS endpoint")
+        if self.stepfunctions_process:  # it loads moto on the other core meanwhile
+            self.stepfunctions = StepFunctionsProcess(self.state_dir / "logs" / "stepfunctions.log").start()
+            self._stack.append(self.stepfunctions.stop)
         self.moto = self._step("moto", lambda: MotoServer().start())
         self._stack.append(self.moto.stop)
         self.moto.reset()  # moto's backends are per process: forget a previous cloud's resources
@@ -205,6 +214,9 @@ class LocalCloud(CloudAccess):
         self._stack.append(self.endpoint.stop)
         self.endpoint_url = self.endpoint.url
         self.host.endpoint_url = self.endpoint.url
+        if self.stepfunctions is not None:
+            url = self._step("stepfunctions", lambda: self.stepfunctions.connect(self.endpoint.url))  # type: ignore[union-attr]
+            self.endpoint.route_stepfunctions_to(url)
         self._start_environment(started_ms)
 
     def _start_environment(self, started_ms: int | None = None) -> None:
@@ -244,6 +256,7 @@ class LocalCloud(CloudAccess):
             state_dir=self.state_dir / name, poller_concurrency=self.poller_concurrency, warm=False,
             event_sources=self.event_sources, ttl_interval_s=self.ttl_interval_s, progress=self._progress,
             api_rate=self.api_rate, api_burst=self.api_burst, harness=self.harness,
+            stepfunctions_process=False,
         )  # fmt: skip
         other.moto, other.host, other.endpoint = self.moto, self.host, self.endpoint
         other.endpoint_url, other._is_neighbour = self.endpoint_url, True

@@ -13,6 +13,8 @@ Functions engine, in this process, calls Lambda through the endpoint) and, if th
 Routing (`AwsEndpoint.handle`, for the HTTP server and for callers of this process alike):
 - Lambda ``Invoke`` -> the function host (`localcloud.aws.lambda_invoke`).
 - Lambda ``Get``/``UpdateFunctionConfiguration`` -> the function host (`localcloud.aws.lambda_config`).
+- ``X-Amz-Target: AWSStepFunctions.*``, once `route_stepfunctions_to(url)` was called -> that URL,
+  as is: Step Functions in a process of its own (`localcloud.aws.stepfunctions_process`).
 - ``X-Amz-Target: AWSStepFunctions.StartSyncExecution`` -> `localcloud.aws.stepfunctions_sync`
   (moto lacks the call; botocore needs ``Config(inject_host_prefix=False)`` against localhost).
 - anything else -> proxied to moto as is (method, path, query, headers, body), except that a
@@ -46,6 +48,7 @@ from localcloud.lambda_host import FunctionHost
 
 SYNC_TARGET = "AWSStepFunctions.StartSyncExecution"
 START_TARGET = "AWSStepFunctions.StartExecution"
+STEPFUNCTIONS_PREFIX = "AWSStepFunctions."
 
 
 class _EndpointServer(ThreadingHTTPServer):
@@ -128,7 +131,7 @@ class AwsEndpoint:
     def __init__(
         self,
         moto_url: str,
-        host: FunctionHost,
+        host: FunctionHost | None,
         bind: str = "127.0.0.1",
         port: int = 0,
         in_process: bool = True,
@@ -136,6 +139,8 @@ class AwsEndpoint:
         self.moto: MotoClient | InProcessMoto = moto_transport(moto_url, in_process)
         self.host = host
         self.sync_executions = StartSyncExecution(self.moto)
+        # Step Functions elsewhere (`route_stepfunctions_to`): every AWSStepFunctions.* call goes there
+        self.stepfunctions: MotoClient | None = None
         self._bind = bind
         self._requested_port = port
         self._server: _EndpointServer | None = None
@@ -160,7 +165,7 @@ class AwsEndpoint:
             self._previous_moto_port = os.environ.get("MOTO_PORT")
             self._set_moto_port = True
             os.environ["MOTO_PORT"] = str(self.port)
-        if not self.host.endpoint_url:
+        if self.host is not None and not self.host.endpoint_url:
             self.host.endpoint_url = self.url
         in_process.register(self.url, self)
         return self
@@ -172,14 +177,21 @@ class AwsEndpoint:
             self.on_call(method, path, headers, body, reply[0], reply[2])
         return reply
 
+    def route_stepfunctions_to(self, url: str) -> None:
+        """Send every Step Functions call (``X-Amz-Target: AWSStepFunctions.*``) to `url` over kept-alive
+        HTTP: Step Functions served by a process of its own (`localcloud.aws.stepfunctions_process`)."""
+        self.stepfunctions = MotoClient(url)
+
     def _route(self, method: str, path: str, headers: list[tuple[str, str]], body: bytes) -> Reply:
+        target = header(headers, "X-Amz-Target")
+        if self.stepfunctions is not None and target is not None and target.startswith(STEPFUNCTIONS_PREFIX):
+            return self.stepfunctions.request(method, path, body, headers)
         name = invoke_name(method, path)
         if name is not None:
-            return invoke(self.host, name, body, headers)
+            return invoke(self._functions(), name, body, headers)
         configured = configuration_name(method, path)
         if configured is not None:
-            return configuration(self.host, configured, method, body)
-        target = header(headers, "X-Amz-Target")
+            return configuration(self._functions(), configured, method, body)
         if target == START_TARGET:
             body = with_execution_name(body)
         if target == SYNC_TARGET:
@@ -197,7 +209,14 @@ class AwsEndpoint:
             self.on_call("POST", "/", headers, json.dumps(payload).encode(), status, data)
         return status, data
 
+    def _functions(self) -> FunctionHost:
+        if self.host is None:
+            raise RuntimeError("this AWS endpoint serves no Lambda functions")
+        return self.host
+
     def _route_json(self, target: str, payload: dict[str, Any], authorization: str) -> tuple[int, bytes]:
+        if self.stepfunctions is not None and target.startswith(STEPFUNCTIONS_PREFIX):
+            return self.stepfunctions.call_json(target, payload, authorization)
         if target == SYNC_TARGET:
             return self.sync_executions.start_sync_execution(json.dumps(payload).encode(), authorization)
         if target == START_TARGET and not payload.get("name"):
