@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from localcloud.aws.botocore_hook import route_in_process
+from localcloud.aws.moto_asl_costs import cheaper_asl_engine
 from localcloud.aws.moto_patches import apply_moto_patches
 
 _sped_up = False
@@ -53,6 +54,8 @@ def speed_up_moto() -> None:
       thread). Instances are no longer tracked (S3's still are, for its reset); moto's dashboard
       shows no models. Live objects are kept alive by moto's backends as before.
     - `localcloud.moto_patches.apply_moto_patches`: moto's clock and SQS's retention check.
+    - `localcloud.aws.moto_asl_costs.cheaper_asl_engine`: the ASL engine copies JSON values as JSON
+      and evaluates each state on a pooled thread.
     """
     global _sped_up
     with _speed_lock:
@@ -91,6 +94,7 @@ def speed_up_moto() -> None:
         _fast_backend_lookup()
         _partition_queries()
         apply_moto_patches()
+        cheaper_asl_engine()
         for module in _sfn_client_users():
             if getattr(module, "boto_client_for", None) is original:
                 setattr(module, "boto_client_for", cached_client_for)  # noqa: B010 - a module
