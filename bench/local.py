@@ -103,6 +103,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--output", default=str(ROOT / "reports" / "local.json"))
     ap.add_argument("--plot", default=str(ROOT / "reports" / "local-overload.png"))
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument(
+        "--stepfunctions-in-process",
+        action="store_true",
+        help="Step Functions in the main process's moto (the layout before its own process), to compare",
+    )
     args = ap.parse_args(argv)
     args.phase_list = [x.strip() for x in args.phases.split(",") if x.strip()]
     unknown = sorted(set(args.phase_list) - set(PHASES))
@@ -120,6 +125,7 @@ def bench_cloud(args: argparse.Namespace, build_dir: Path, progress: Any, **thro
         concurrency=args.concurrency,
         progress=progress,
         state_dir=ROOT / ".localcloud" / "bench",
+        stepfunctions_process=not args.stepfunctions_in_process,
         **throttle,
     )
 
@@ -257,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             "ramp_step_s": args.ramp_step,
             "concurrency": args.concurrency,
             "time_scale": 1.0,
+            "stepfunctions": "main process" if args.stepfunctions_in_process else "own process",
         }
     if capacity:
         capacity_phases(args, build_dir, report, out)

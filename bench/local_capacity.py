@@ -16,6 +16,7 @@ from typing import Any
 from bench.local_pushes import PushFeed, first_push
 from bench.local_readback import answering, evidence, read_states, settle
 from bench.local_truth import account, percentiles
+from bench.process_cpu import cpu_by_role, cpu_delta, per_command_ms
 from localcloud.cloud import LocalCloud
 from localcloud.demo import request_service
 
@@ -143,6 +144,7 @@ def bench_throughput(
                     if len(errors) < 20:
                         errors.append(f"{eid}: {body}")
 
+    cpu_before = cpu_by_role(cloud)
     t0 = time.monotonic()
     next_report = t0 + 15
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -183,6 +185,7 @@ def bench_throughput(
     collect()
     sending_s = time.monotonic() - t0
     executed_while_sending, in_flight_at_end = stats["executed"], len(inflight)
+    cpu_spent = cpu_delta(cpu_before, cpu_by_role(cloud))
     drain_deadline = time.monotonic() + 60
     while inflight and time.monotonic() < drain_deadline:
         collect()
@@ -211,6 +214,9 @@ def bench_throughput(
         "end_to_end_ms": percentiles(e2e),
         "end_to_end_by_minute": by_minute(e2e_at),
         "api_202_ms": percentiles(api),
+        # CPU seconds by process role while sending, and per command executed meanwhile (bench.process_cpu)
+        "cpu_s_while_sending": cpu_spent,
+        "cpu_ms_per_command": per_command_ms(cpu_spent, executed_while_sending),
         "error_samples": errors,
         "truth": {"settle_s": settled_s, **truth},
     }

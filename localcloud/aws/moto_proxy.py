@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 import urllib.parse
 from collections.abc import Iterable
@@ -43,6 +44,15 @@ class _MotoTransport:
         return status, data
 
 
+class _NoDelayConnection(http.client.HTTPConnection):
+    """http.client sends a request's headers and its body in two writes: without TCP_NODELAY,
+    Nagle's algorithm and the peer's delayed ACK hold the body back ~40 ms."""
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class MotoClient(_MotoTransport):
     """Kept-alive HTTP connections to moto, one per thread."""
 
@@ -56,7 +66,7 @@ class MotoClient(_MotoTransport):
     def _connection(self) -> http.client.HTTPConnection:
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+            conn = _NoDelayConnection(self.host, self.port, timeout=self.timeout_s)
             self._local.conn = conn
         return conn
 
