@@ -12,7 +12,17 @@ GET/POST/PUT/DELETE/PATCH/HEAD to a service app that moto's dispatcher has alrea
 the way the dispatcher finds it, matched by that app's own URL map to one of moto's
 ``convert_to_flask_response`` views, on an app that has only moto's hooks (flask-cors's) and no
 signal receivers. Everything else (``/moto-api``, instance metadata, S3 and S3 Control, unsigned
-form-encoded bodies, OPTIONS, no or several matching rules, a slash redirect) returns None.
+form-encoded bodies, OPTIONS, no matching rule, a slash redirect) returns None.
+
+The answer is the server's: moto's `BackendRequest` on the same environ, moto's recorder, the view's
+callback with ``raw_url`` and the headers as a dict, `ClientError` -> 400 as
+``convert_to_flask_response`` does, HTTP exceptions turned into responses as Flask does (others
+propagate, as from the debug-mode app), the app's Flask `Response` (its default Content-Type,
+Content-Length, HEAD and 204/304 rules), flask-cors's headers from the app's own options. What
+the view runs without: Flask's request and app contexts (moto's services never read ``flask.request``
+or ``current_app``; the moto-api views, which render templates, stay on the WSGI path), hence also
+Flask's debug-mode helper that swaps an empty ``request.files`` for one raising a more verbose
+KeyError (moto reads ``request.files[...]`` only when it is not empty).
 """
 
 from __future__ import annotations
@@ -120,7 +130,11 @@ class MotoDispatch:
         known = self._routes.get(backend)
         if known is None or known[0] is not app:
             with self._lock:
-                known = self._routes[backend] = (app, _bind(app))
+                try:
+                    route: _Route | None = _bind(app)
+                except Exception:  # another Flask: its config or hooks read otherwise
+                    route = None
+                known = self._routes[backend] = (app, route)
         return known[1]
 
     def _backend_for(self, host: str) -> str | None:
