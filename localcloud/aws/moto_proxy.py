@@ -1,5 +1,6 @@
 """Requests to moto, from the endpoint in front of it: over kept-alive HTTP (`MotoClient`), or,
-when moto runs in this process, by calling its WSGI application directly (`InProcessMoto`).
+when moto runs in this process, by calling moto's views directly (`localcloud.aws.moto_dispatch`)
+or else its WSGI application (`InProcessMoto`).
 
     moto = moto_transport(moto_url, in_process=True)      # InProcessMoto if moto is of this process
     status, headers, body = moto.request("POST", "/", body, headers)
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from localcloud.aws.http_common import HOP_BY_HOP
+from localcloud.aws.moto_dispatch import MotoDispatch
 from localcloud.aws.moto_server import MotoServer
 from localcloud.aws.wsgi_environ import build_environ
 
@@ -100,18 +102,35 @@ class MotoClient(_MotoTransport):
 
 
 class InProcessMoto(_MotoTransport):
-    """moto's WSGI application called directly (moto in this process): the same requests as
-    `MotoClient`, without the second HTTP hop (its parsing, sockets and server thread)."""
+    """moto in this process, called directly: the same requests as `MotoClient`, without the second
+    HTTP hop (its parsing, sockets and server thread). A request goes to moto's view through
+    `MotoDispatch` (no Flask request context, routing per request or WSGI round trip) when that
+    resolves it exactly as moto's WSGI application would, else to the WSGI application
+    (`request_wsgi`); `direct=False` sends every request to the WSGI application."""
 
-    def __init__(self, app: Any, host: str, port: int) -> None:
+    def __init__(self, app: Any, host: str, port: int, direct: bool = True) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.direct = MotoDispatch(app) if direct else None
 
     def request(
         self, method: str, path: str, body: bytes, headers: Iterable[tuple[str, str]]
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         environ = build_environ(method, path, body, headers, self.host, self.port)
+        if self.direct is not None:
+            answer = self.direct.dispatch(environ)
+            if answer is not None:
+                return answer
+        return self._call_app(environ)
+
+    def request_wsgi(
+        self, method: str, path: str, body: bytes, headers: Iterable[tuple[str, str]]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The request through moto's WSGI application only."""
+        return self._call_app(build_environ(method, path, body, headers, self.host, self.port))
+
+    def _call_app(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         captured: dict[str, Any] = {}
         written: list[bytes] = []
 
