@@ -19,9 +19,9 @@ Routing (`AwsEndpoint.handle`, for the HTTP server and for callers of this proce
   (moto lacks the call; botocore needs ``Config(inject_host_prefix=False)`` against localhost).
 - anything else -> proxied to moto as is (method, path, query, headers, body), except that a
   ``StartExecution`` without a name gets a UUID one, as AWS does (moto would name it "None").
-  When moto is a `MotoServer` of this process, its WSGI application is called directly (no
-  second HTTP hop); otherwise (``in_process=False``, or another server) over kept-alive HTTP
-  (`localcloud.aws.moto_proxy`).
+  When moto is a `MotoServer` of this process, it is called in memory (its views through
+  `localcloud.aws.moto_dispatch`, else its WSGI application; no second HTTP hop); otherwise
+  (``in_process=False``, or another server) over kept-alive HTTP (`localcloud.aws.moto_proxy`).
 
 A started endpoint is registered in `localcloud.aws.in_process`, where the botocore hook and the
 JSON client of this process find it by URL.
