@@ -28,7 +28,7 @@ from simulator.runner.targets import TargetError
 ROOT = Path(__file__).resolve().parents[1]
 # What one machine of this kind carries (docs/local-cloud.md, the benchmark): 100/s -> 3/s; the
 # 3-hour plateau -> 9 minutes, the ramps in proportion.
-LOCAL_RATE_SCALE = 0.03
+LOCAL_RATE_SCALE = 0.05
 LOCAL_TIME_SCALE = 0.05
 
 

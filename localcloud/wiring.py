@@ -41,7 +41,7 @@ from localcloud.provision import (
 
 # The local stage throttle (commands/s, burst): what this 2-core development machine finishes with
 # no error (docs/local-cloud.md, "Overload"); the template's 200/400 are for AWS.
-LOCAL_API_RATE = 3.0
+LOCAL_API_RATE = 6.0
 LOCAL_API_BURST = 20
 
 
