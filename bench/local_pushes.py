@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud.aws.moto_tables import item_json, table_in_process
+from localcloud.aws.moto_tables import item_json, snapshot, table_in_process
 from localcloud.cloud import LocalCloud
 from localcloud.readback import plain
 
@@ -73,7 +73,7 @@ class PushFeed:
         """The items received since `since_ms` of the partitions that grew since the last poll."""
         table: Any = self._moto_table
         changed: list[dict[str, Any]] = []
-        for key, partition in list(table.items.items()):
+        for key, partition in snapshot(table.items):
             size = len(partition) if table.range_key_attr else 1
             if self._partition_sizes.get(key) == size:
                 continue
@@ -87,7 +87,7 @@ class PushFeed:
 
 def items_of_partition(table: Any, partition: Any) -> list[Any]:
     """The items of one partition of a moto table (one item if the table has no range key)."""
-    return list(partition.values()) if table.range_key_attr else [partition]
+    return [item for _, item in snapshot(partition)] if table.range_key_attr else [partition]
 
 
 def first_push(cloud: LocalCloud, event_id: str, timeout: float = 30.0, every_s: float = 0.02) -> Push | None:

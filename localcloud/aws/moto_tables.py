@@ -9,9 +9,11 @@ A Scan through moto sorts every item of the table and deep-copies each one (and 
 filters: O(table) of Python work per call, under the DynamoDB lock. A reader that must look at the
 whole table again and again (the TTL sweeper every few seconds, a benchmark following the pushes)
 pays that for the life of the run, and the table only grows. This reads moto's dictionaries
-instead: no copy, no sort, no lock (``list()`` of a dict is one step under the GIL; an item
-changed meanwhile is read before or after the change, as a Scan would; writers that act on what
-they read must use a conditional request through the API, as the TTL sweeper does).
+instead: no copy, no sort, no lock (`snapshot` copies a dict's entries, again if a writer added one
+meanwhile: the copy can run Python code, the garbage collector's callbacks and finalizers, which
+lets another thread in; an item changed meanwhile is read before or after the change, as a Scan
+would; writers that act on what they read must use a conditional request through the API, as the
+TTL sweeper does).
 """
 
 from __future__ import annotations
@@ -38,11 +40,21 @@ def table_in_process(endpoint_url: str, table_name: str, region: str, access_key
         return None
 
 
+def snapshot(mapping: dict[Any, Any]) -> list[tuple[Any, Any]]:
+    """The (key, value) pairs of a dict another thread may be adding to (read again if it did:
+    "dictionary changed size during iteration")."""
+    while True:
+        try:
+            return list(mapping.items())
+        except RuntimeError:
+            continue
+
+
 def items_of(table: Any) -> list[Any]:
     """Every item of a moto table, as it is now (moto's own objects: do not change them)."""
-    partitions = list(table.items.values())
+    partitions = [partition for _, partition in snapshot(table.items)]
     if table.range_key_attr:
-        return [item for partition in partitions for item in list(partition.values())]
+        return [item for partition in partitions for _, item in snapshot(partition)]
     return partitions
 
 
