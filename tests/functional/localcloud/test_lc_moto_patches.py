@@ -165,3 +165,30 @@ def test_moto_keeps_no_copy_of_what_it_answers(cloud: Cloud) -> None:
     assert alive(Item) - items_before < 20
     assert alive(Message) - messages_before < 5
     assert getattr(Item, "instances_tracked", []) == []
+
+
+def test_a_topic_keeps_its_last_notifications_only_and_still_delivers_every_one(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.sns.models import sns_backends
+
+    from localcloud.aws import moto_patches
+
+    monkeypatch.setattr(moto_patches, "SENT_NOTIFICATIONS_KEPT", 3)
+    sns, sqs = cloud.client("sns"), cloud.client("sqs")
+    topic = sns.create_topic(Name=f"kept-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    queue = sqs.create_queue(QueueName=f"kept-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    raw = {"RawMessageDelivery": "true"}
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=attributes["QueueArn"], Attributes=raw)
+    for n in range(5):
+        sns.publish(TopicArn=topic, Message=f"m{n}")
+    bodies: set[str] = set()
+    for _ in range(10):
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        bodies |= {m["Body"] for m in got}
+        if len(bodies) == 5:
+            break
+    assert bodies == {f"m{n}" for n in range(5)}  # every message delivered
+    kept = sns_backends["123456789012"]["us-east-1"].topics[topic].sent_notifications
+    assert [entry[1] for entry in kept] == ["m2", "m3", "m4"]  # moto's own list: the last 3
