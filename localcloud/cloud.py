@@ -214,8 +214,9 @@ class LocalCloud(CloudAccess):
         self._stack.append(self.endpoint.stop)
         self.endpoint_url = self.endpoint.url
         self.host.endpoint_url = self.endpoint.url
-        if self.stepfunctions is not None:
-            url = self._step("stepfunctions", lambda: self.stepfunctions.connect(self.endpoint.url))  # type: ignore[union-attr]
+        sfn = self.stepfunctions
+        if sfn is not None:
+            url = self._step("stepfunctions", lambda: sfn.connect(self.endpoint.url))
             self.endpoint.route_stepfunctions_to(url)
         self._start_environment(started_ms)
 

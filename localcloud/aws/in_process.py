@@ -3,6 +3,10 @@ botocore hook, the JSON client) can hand them a request directly instead of over
 
     register(url, endpoint) / unregister(url, endpoint)   # done by AwsEndpoint.start / stop
     endpoint_at("http://127.0.0.1:4566") -> InProcessEndpoint | None
+
+The Step Functions process registers a stand-in for the main process's endpoint here
+(`localcloud.aws.stepfunctions_process.ParentEndpoint`: the same requests over kept-alive HTTP), so
+that its Task states skip botocore's HTTP stack; it reports ``moto_in_process`` False.
 """
 
 from __future__ import annotations

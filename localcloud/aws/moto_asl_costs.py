@@ -24,7 +24,7 @@ import copy
 import importlib
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 POOL_WORKERS = 512
@@ -111,9 +111,7 @@ class PooledThread:
 
     def join(self, timeout: float | None = None) -> None:
         if self._future is not None:
-            done = threading.Event()
-            self._future.add_done_callback(lambda _f: done.set())
-            done.wait(timeout)
+            wait([self._future], timeout)
 
 
 def cheaper_asl_engine() -> None:

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
-import threading
 import urllib.parse
 from pathlib import Path
 from typing import IO, Any
@@ -65,7 +65,6 @@ class StepFunctionsProcess:
 
     def __init__(self, log_path: Path) -> None:
         self.log_path = log_path
-        self.url = ""
         self._proc: subprocess.Popen[str] | None = None
 
     def start(self) -> StepFunctionsProcess:
@@ -95,16 +94,13 @@ class StepFunctionsProcess:
             raise RuntimeError("StepFunctionsProcess is not started")
         proc.stdin.write(json.dumps({"awsEndpoint": aws_endpoint_url}) + "\n")
         proc.stdin.flush()
-        line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
-        reader.start()
-        reader.join(READY_TIMEOUT_S)
-        ready = json.loads(line[0]) if line and line[0].strip() else None
+        readable, _, _ = select.select([proc.stdout], [], [], READY_TIMEOUT_S)
+        line = proc.stdout.readline() if readable else ""  # it writes its one line at once
+        ready = json.loads(line) if line.strip() else None
         if not isinstance(ready, dict) or "url" not in ready:
             self.stop()
             raise RuntimeError(f"the Step Functions process did not start: {self._log_tail()}")
-        self.url = str(ready["url"])
-        return self.url
+        return str(ready["url"])
 
     def _log_tail(self) -> str:
         try:
@@ -151,7 +147,7 @@ def serve(stdin: IO[str], stdout: IO[str]) -> int:
     os.environ["MOTO_PORT"] = str(endpoint.port)
     in_process.register(f"http://127.0.0.1:{endpoint.port}", ParentEndpoint(str(config["awsEndpoint"])))
     gc.freeze()  # start-up's objects live as long as the process: out of the full GC passes
-    stdout.write(json.dumps({"url": front.url, "pid": os.getpid()}) + "\n")
+    stdout.write(json.dumps({"url": front.url}) + "\n")
     stdout.flush()
     for _ in stdin:  # until the local cloud closes our standard input (or dies)
         pass
